@@ -1,0 +1,53 @@
+"""Settings, read once from the environment (Lambda configuration or the local launcher)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+
+@dataclass(frozen=True)
+class Settings:
+    region: str
+    account_id: str
+    #: "pkcs11" (SoftHSM2 locally, a network HSM in AWS) or "soft" (pure software, unit tests only).
+    hsm_backend: str
+    pkcs11_module: str
+    pkcs11_token_label: str
+    pkcs11_pin: str
+    domain_key_label: str
+    #: Hex domain key for the software backend; random per process when empty.
+    soft_domain_key: str
+    #: None in AWS (the regional DynamoDB endpoint); the embedded store's URL locally.
+    dynamodb_endpoint: str | None
+    table_prefix: str
+
+    @property
+    def keys_table(self) -> str:
+        return f"{self.table_prefix}-keys"
+
+    @property
+    def aliases_table(self) -> str:
+        return f"{self.table_prefix}-aliases"
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@lru_cache(maxsize=1)
+def settings() -> Settings:
+    """The process's settings; tests that change the environment call settings.cache_clear()."""
+    return Settings(
+        region=_env("KMS_REGION", os.environ.get("AWS_REGION", "us-east-1")),
+        account_id=_env("KMS_ACCOUNT_ID", "111122223333"),
+        hsm_backend=_env("KMS_HSM_BACKEND", "pkcs11"),
+        pkcs11_module=_env("KMS_PKCS11_MODULE", "/usr/lib/softhsm/libsofthsm2.so"),
+        pkcs11_token_label=_env("KMS_PKCS11_TOKEN_LABEL", "kms"),
+        pkcs11_pin=_env("KMS_PKCS11_PIN", "1234"),
+        domain_key_label=_env("KMS_DOMAIN_KEY_LABEL", "kms-domain-key-1"),
+        soft_domain_key=_env("KMS_SOFT_DOMAIN_KEY", ""),
+        dynamodb_endpoint=os.environ.get("KMS_DYNAMODB_ENDPOINT") or None,
+        table_prefix=_env("KMS_TABLE_PREFIX", "kms"),
+    )

@@ -1,0 +1,135 @@
+"""The key aggregate: metadata, versions and the state machine of a KMS key."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import Enum
+
+from chalicelib.errors import (
+    DisabledException,
+    KMSInvalidStateException,
+    UnsupportedOperationException,
+)
+
+
+class KeyState(str, Enum):
+    ENABLED = "Enabled"
+    DISABLED = "Disabled"
+    PENDING_DELETION = "PendingDeletion"
+    PENDING_IMPORT = "PendingImport"
+    UNAVAILABLE = "Unavailable"
+
+
+class KeySpec(str, Enum):
+    """Key specs this service can create (later issues add asymmetric and HMAC specs)."""
+
+    SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
+
+    @property
+    def encryption_algorithms(self) -> tuple[str, ...]:
+        return ("SYMMETRIC_DEFAULT",)
+
+
+class KeyUsage(str, Enum):
+    ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
+
+
+class Origin(str, Enum):
+    AWS_KMS = "AWS_KMS"
+
+
+@dataclass(frozen=True)
+class KeyVersion:
+    """One generation of key material; `wrapped` is opaque to everything but the HSM backend."""
+
+    number: int
+    material_id: str
+    wrapped: bytes
+    created: datetime
+
+
+@dataclass(frozen=True)
+class Key:
+    key_id: str
+    arn: str
+    account_id: str
+    created: datetime
+    state: KeyState
+    description: str
+    spec: KeySpec
+    usage: KeyUsage
+    origin: Origin
+    versions: tuple[KeyVersion, ...]
+    tags: dict[str, str] = field(default_factory=dict)
+    deletion_date: datetime | None = None
+    #: Optimistic-lock counter of the stored item; never the key-material version.
+    revision: int = 0
+
+    @property
+    def current_version(self) -> KeyVersion:
+        return self.versions[-1]
+
+    def version(self, number: int) -> KeyVersion | None:
+        """The version with this number, or None if the key never had it."""
+        return next((v for v in self.versions if v.number == number), None)
+
+    def require_usable(self) -> None:
+        """Raise the error AWS gives when a cryptographic operation meets this key's state."""
+        if self.state is KeyState.ENABLED:
+            return
+        if self.state is KeyState.DISABLED:
+            raise DisabledException(f"{self.arn} is disabled.")
+        raise KMSInvalidStateException(f"{self.arn} is {_state_phrase(self.state)}.")
+
+    def require_not_pending_deletion(self) -> None:
+        """Management calls (enable, disable, tags, description) refuse a key pending deletion."""
+        if self.state is KeyState.PENDING_DELETION:
+            raise KMSInvalidStateException(f"{self.arn} is pending deletion.")
+
+    def enable(self) -> Key:
+        self.require_not_pending_deletion()
+        return dataclasses.replace(self, state=KeyState.ENABLED)
+
+    def disable(self) -> Key:
+        self.require_not_pending_deletion()
+        return dataclasses.replace(self, state=KeyState.DISABLED)
+
+    def schedule_deletion(self, *, now: datetime, days: int) -> Key:
+        self.require_not_pending_deletion()
+        return dataclasses.replace(
+            self, state=KeyState.PENDING_DELETION, deletion_date=now + timedelta(days=days)
+        )
+
+    def cancel_deletion(self) -> Key:
+        # AWS: a key whose deletion is cancelled comes back Disabled, whatever it was before.
+        if self.state is not KeyState.PENDING_DELETION:
+            raise KMSInvalidStateException(f"{self.arn} is not pending deletion.")
+        return dataclasses.replace(self, state=KeyState.DISABLED, deletion_date=None)
+
+    def describe(self, description: str) -> Key:
+        self.require_not_pending_deletion()
+        return dataclasses.replace(self, description=description)
+
+    def with_tags(self, tags: dict[str, str]) -> Key:
+        self.require_not_pending_deletion()
+        return dataclasses.replace(self, tags=tags)
+
+
+def parse_spec(value: str) -> KeySpec:
+    """KeySpec from the wire; specs that exist in AWS but not here are unsupported, not invalid."""
+    try:
+        return KeySpec(value)
+    except ValueError:
+        raise UnsupportedOperationException(
+            f"KeySpec {value} is not supported by this service."
+        ) from None
+
+
+def _state_phrase(state: KeyState) -> str:
+    return {
+        KeyState.PENDING_DELETION: "pending deletion",
+        KeyState.PENDING_IMPORT: "pending import",
+        KeyState.UNAVAILABLE: "unavailable",
+    }.get(state, state.value)
