@@ -122,3 +122,9 @@ class UnsupportedOperationException(ClientError):
 
 class ValidationException(ClientError):
     code = "ValidationException"
+
+
+class NotAuthorizedException(ClientError):
+    """Not in the botocore model, but what AWS answers for the reserved alias/aws/ prefix."""
+
+    code = "NotAuthorizedException"

@@ -1,0 +1,96 @@
+"""Alias repository over the aliases table and its by_target index."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from chalicelib.domain.alias import Alias
+from chalicelib.domain.ids import Scope
+from chalicelib.errors import AlreadyExistsException, NotFoundException
+from chalicelib.store.errors import ConditionFailed, store_errors
+from chalicelib.store.models import AliasModel
+from chalicelib.store.paging import LastKey, page
+
+
+class AliasRepository:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def find(self, name: str) -> Alias | None:
+        with store_errors():
+            try:
+                return _to_domain(AliasModel.get(name, consistent_read=True))
+            except AliasModel.DoesNotExist:
+                return None
+
+    def get(self, name: str) -> Alias:
+        """The alias, or NotFoundException with AWS's message."""
+        alias = self.find(name)
+        if alias is None:
+            raise NotFoundException(f"Alias {self.scope.alias_arn(name)} is not found.")
+        return alias
+
+    def create(self, name: str, target_key_id: str, now: datetime) -> None:
+        item = AliasModel(name, target_key_id=target_key_id, created=now, updated=now)
+        with store_errors():
+            try:
+                item.save(condition=AliasModel.alias_name.does_not_exist())
+            except ConditionFailed:
+                raise AlreadyExistsException(
+                    f"An alias with the name {self.scope.alias_arn(name)} already exists"
+                ) from None
+
+    def retarget(self, name: str, target_key_id: str, now: datetime) -> None:
+        item = AliasModel(name)
+        with store_errors():
+            try:
+                item.update(
+                    actions=[AliasModel.target_key_id.set(target_key_id), AliasModel.updated.set(now)],
+                    condition=AliasModel.alias_name.exists(),
+                )
+            except ConditionFailed:
+                raise NotFoundException(
+                    f"Alias {self.scope.alias_arn(name)} is not found."
+                ) from None
+
+    def delete(self, name: str) -> None:
+        with store_errors():
+            try:
+                AliasModel(name).delete(condition=AliasModel.alias_name.exists())
+            except ConditionFailed:
+                raise NotFoundException(
+                    f"Alias {self.scope.alias_arn(name)} is not found."
+                ) from None
+
+    def list(
+        self, target_key_id: str | None, limit: int, marker: str | None
+    ) -> tuple[list[Alias], str | None]:
+        """One page of aliases, all of them or those of one key (through the by_target index)."""
+
+        def fetch(start: LastKey | None, count: int) -> list[AliasModel]:
+            with store_errors():
+                if target_key_id is None:
+                    return list(AliasModel.scan(limit=count, last_evaluated_key=start))
+                return list(
+                    AliasModel.by_target.query(
+                        target_key_id, limit=count, last_evaluated_key=start
+                    )
+                )
+
+        def key_of(item: AliasModel) -> LastKey:
+            last: LastKey = {"alias_name": {"S": item.alias_name}}
+            if target_key_id is not None:
+                last["target_key_id"] = {"S": item.target_key_id}
+            return last
+
+        items, next_marker = page(fetch, key_of, limit, marker)
+        return [_to_domain(i) for i in items], next_marker
+
+
+def _to_domain(item: AliasModel) -> Alias:
+    return Alias(
+        name=item.alias_name,
+        target_key_id=item.target_key_id,
+        created=item.created,
+        updated=item.updated,
+    )

@@ -1,0 +1,118 @@
+"""Key repository: domain Keys in, domain Keys out, conditional single-item writes."""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Callable
+
+from chalicelib.domain.ids import Scope
+from chalicelib.domain.key import Key, KeySpec, KeyState, KeyUsage, KeyVersion, Origin
+from chalicelib.errors import AlreadyExistsException, ConflictException, NotFoundException
+from chalicelib.store.errors import ConditionFailed, store_errors
+from chalicelib.store.models import KeyModel, VersionMap
+from chalicelib.store.paging import LastKey, page
+
+#: Read-modify-write attempts before a contended key answers ConflictException.
+_UPDATE_ATTEMPTS = 5
+
+
+class KeyRepository:
+    def __init__(self, scope: Scope) -> None:
+        self.scope = scope
+
+    def get(self, key_id: str) -> Key:
+        """The key, or NotFoundException with AWS's message."""
+        with store_errors():
+            try:
+                item = KeyModel.get(key_id, consistent_read=True)
+            except KeyModel.DoesNotExist:
+                raise NotFoundException(
+                    f"Key '{self.scope.key_arn(key_id)}' does not exist"
+                ) from None
+        return self._to_domain(item)
+
+    def create(self, key: Key) -> Key:
+        """Store a new key; its id must be unused."""
+        item = self._to_model(key)
+        with store_errors():
+            try:
+                item.save()  # revision None: pynamodb adds attribute_not_exists(revision)
+            except ConditionFailed:
+                raise AlreadyExistsException(f"Key {key.arn} already exists.") from None
+        return dataclasses.replace(key, revision=int(item.revision))
+
+    def update(self, key_id: str, change: Callable[[Key], Key]) -> Key:
+        """Apply `change` to the stored key and save it conditionally, re-reading on a lost race."""
+        for _ in range(_UPDATE_ATTEMPTS):
+            current = self.get(key_id)
+            updated = change(current)
+            item = self._to_model(updated)
+            try:
+                with store_errors():
+                    item.save()  # conditional on the revision we read
+            except ConditionFailed:
+                continue
+            return dataclasses.replace(updated, revision=int(item.revision))
+        raise ConflictException(f"Key {self.scope.key_arn(key_id)} is being changed concurrently.")
+
+    def list(self, limit: int, marker: str | None) -> tuple[list[str], str | None]:
+        """Key ids, one page; ListKeys order is the table's scan order, as in AWS it is unspecified."""
+
+        def fetch(start: LastKey | None, count: int) -> list[KeyModel]:
+            with store_errors():
+                return list(
+                    KeyModel.scan(
+                        limit=count,
+                        last_evaluated_key=start,
+                        attributes_to_get=["key_id"],
+                    )
+                )
+
+        items, next_marker = page(fetch, lambda m: {"key_id": {"S": m.key_id}}, limit, marker)
+        return [m.key_id for m in items], next_marker
+
+    def _to_domain(self, item: KeyModel) -> Key:
+        return Key(
+            key_id=item.key_id,
+            arn=self.scope.key_arn(item.key_id),
+            account_id=self.scope.account_id,
+            created=item.created,
+            state=KeyState(item.state),
+            description=item.description or "",
+            spec=KeySpec(item.spec),
+            usage=KeyUsage(item.usage),
+            origin=Origin(item.origin),
+            versions=tuple(
+                KeyVersion(
+                    number=int(v.number),
+                    material_id=v.material_id,
+                    wrapped=bytes(v.wrapped),
+                    created=v.created,
+                )
+                for v in item.versions
+            ),
+            tags=dict(item.tags.as_dict()) if item.tags else {},
+            deletion_date=item.deletion_date,
+            revision=int(item.revision),
+        )
+
+    @staticmethod
+    def _to_model(key: Key) -> KeyModel:
+        return KeyModel(
+            key.key_id,
+            created=key.created,
+            state=key.state.value,
+            description=key.description,
+            spec=key.spec.value,
+            usage=key.usage.value,
+            origin=key.origin.value,
+            deletion_date=key.deletion_date,
+            versions=[
+                VersionMap(
+                    number=v.number, material_id=v.material_id, wrapped=v.wrapped, created=v.created
+                )
+                for v in key.versions
+            ],
+            tags=key.tags,
+            revision=key.revision or None,
+        )
