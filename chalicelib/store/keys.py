@@ -98,6 +98,8 @@ class KeyRepository:
 
     @staticmethod
     def _to_model(key: Key) -> KeyModel:
+        # A new key (revision 0) carries no revision, so pynamodb conditions the put on its absence.
+        lock = {"revision": key.revision} if key.revision else {}
         return KeyModel(
             key.key_id,
             created=key.created,
@@ -114,5 +116,5 @@ class KeyRepository:
                 for v in key.versions
             ],
             tags=key.tags,
-            revision=key.revision or None,
+            **lock,
         )
