@@ -15,6 +15,7 @@ from chalicelib.errors import (
     InvalidKeyUsageException,
     NotFoundException,
     UnsupportedOperationException,
+    ValidationException,
 )
 
 SYMMETRIC_DEFAULT = "SYMMETRIC_DEFAULT"
@@ -67,6 +68,16 @@ def check_algorithm(algorithm: str | None) -> str:
     return SYMMETRIC_DEFAULT
 
 
+def required_blob(ciphertext_blob: bytes | None) -> bytes:
+    """The model makes CiphertextBlob optional (offline-key variants); every call here needs it."""
+    if ciphertext_blob is None:
+        raise ValidationException(
+            "1 validation error detected: Value null at 'ciphertextBlob' failed to satisfy "
+            "constraint: Member must not be null"
+        )
+    return ciphertext_blob
+
+
 def check_no_recipient(recipient: dict[str, Any] | None) -> None:
     if recipient is not None:
         raise UnsupportedOperationException("Recipient (Nitro Enclaves attestation) is not supported.")
@@ -91,7 +102,7 @@ def encrypt(
 def decrypt(
     ctx: Call,
     *,
-    ciphertext_blob: bytes,
+    ciphertext_blob: bytes | None = None,
     key_id: str | None = None,
     encryption_context: dict[str, str] | None = None,
     encryption_algorithm: str | None = None,
@@ -102,7 +113,7 @@ def decrypt(
 ) -> dict[str, Any]:
     algorithm = check_algorithm(encryption_algorithm)
     check_no_recipient(recipient)
-    opened = open_blob(ctx, ciphertext_blob, encryption_context, key_id)
+    opened = open_blob(ctx, required_blob(ciphertext_blob), encryption_context, key_id)
     return {
         "key_id": opened.key.arn,
         "plaintext": opened.plaintext,
@@ -114,8 +125,8 @@ def decrypt(
 def re_encrypt(
     ctx: Call,
     *,
-    ciphertext_blob: bytes,
     destination_key_id: str,
+    ciphertext_blob: bytes | None = None,
     source_key_id: str | None = None,
     source_encryption_context: dict[str, str] | None = None,
     destination_encryption_context: dict[str, str] | None = None,
@@ -128,7 +139,7 @@ def re_encrypt(
     source_algorithm = check_algorithm(source_encryption_algorithm)
     destination_algorithm = check_algorithm(destination_encryption_algorithm)
     destination = ctx.key(destination_key_id)
-    opened = open_blob(ctx, ciphertext_blob, source_encryption_context, source_key_id)
+    opened = open_blob(ctx, required_blob(ciphertext_blob), source_encryption_context, source_key_id)
     blob, version = seal(ctx, destination, opened.plaintext, destination_encryption_context)
     return {
         "ciphertext_blob": blob,
