@@ -55,9 +55,10 @@ HANDLERS: dict[str, Handler] = {
 }
 
 
-def handle(request: Request) -> Response:
+def handle(request: Request, context: Any = None) -> Response:
     """Answer one JSON 1.1 request; every failure becomes an AWS-shaped error, never a traceback."""
-    request_id = str(uuid.uuid4())
+    # Lambda's request id is the one API Gateway and the logs know the call by.
+    request_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
     target = _header(request.headers, "x-amz-target") or ""
     try:
         body = dispatch(target, request.raw_body or b"")
