@@ -225,6 +225,17 @@ def test_cancel_key_deletion_answers_with_key_arn(kms: Any, key_id: str) -> None
     assert kms.cancel_key_deletion(KeyId=key_id)["KeyId"] == KEY_ARN_PREFIX + key_id
 
 
+# Not aws: moto decrypts with disabled keys.
+def test_decrypt_after_cancelled_deletion_is_disabled_until_enabled(kms: Any, key_id: str) -> None:
+    blob = kms.encrypt(KeyId=key_id, Plaintext=b"kept")["CiphertextBlob"]
+    kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
+    kms.cancel_key_deletion(KeyId=key_id)
+
+    message = expect_error("DisabledException", kms.decrypt, CiphertextBlob=blob)
+
+    assert message == f"{KEY_ARN_PREFIX}{key_id} is disabled."
+
+
 @pytest.mark.aws
 def test_key_can_be_enabled_and_used_after_cancelled_deletion(kms: Any, key_id: str) -> None:
     kms.schedule_key_deletion(KeyId=key_id, PendingWindowInDays=7)
