@@ -22,6 +22,10 @@ class Settings:
     #: None in AWS (the regional DynamoDB endpoint); the embedded store's URL locally.
     dynamodb_endpoint: str | None
     table_prefix: str
+    #: Shared write-generation file of the local server's workers; empty in AWS (store/cache.py).
+    cache_generation_file: str
+    #: Seconds a worker may serve a key it read without re-reading it, where no generation file is.
+    key_cache_seconds: float
 
     @property
     def keys_table(self) -> str:
@@ -50,4 +54,6 @@ def settings() -> Settings:
         soft_domain_key=_env("KMS_SOFT_DOMAIN_KEY", ""),
         dynamodb_endpoint=os.environ.get("KMS_DYNAMODB_ENDPOINT") or None,
         table_prefix=_env("KMS_TABLE_PREFIX", "kms"),
+        cache_generation_file=_env("KMS_CACHE_GENERATION_FILE", ""),
+        key_cache_seconds=float(_env("KMS_KEY_CACHE_SECONDS", "0")),
     )

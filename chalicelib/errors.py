@@ -56,6 +56,10 @@ class DisabledException(ClientError):
     code = "DisabledException"
 
 
+class DryRunOperationException(ClientError):
+    code = "DryRunOperationException"
+
+
 class IncorrectKeyException(ClientError):
     code = "IncorrectKeyException"
 

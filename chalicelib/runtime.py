@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from functools import lru_cache
+from typing import Any
 
 from chalicelib.config import settings
 from chalicelib.domain.ids import Scope
 from chalicelib.hsm import make_backend
 from chalicelib.hsm.protocol import Backend
 from chalicelib.store.aliases import AliasRepository
+from chalicelib.store.cache import Cache, Generation
 from chalicelib.store.keys import KeyRepository
 
 
@@ -25,13 +27,23 @@ def backend() -> Backend:
 
 
 @lru_cache(maxsize=1)
+def _generation() -> Generation | None:
+    path = settings().cache_generation_file
+    return Generation(path) if path else None
+
+
+def _cache() -> Cache[Any]:
+    return Cache(_generation(), settings().key_cache_seconds)
+
+
+@lru_cache(maxsize=1)
 def keys() -> KeyRepository:
-    return KeyRepository(scope())
+    return KeyRepository(scope(), _cache())
 
 
 @lru_cache(maxsize=1)
 def aliases() -> AliasRepository:
-    return AliasRepository(scope())
+    return AliasRepository(scope(), _cache())
 
 
 def now() -> datetime:

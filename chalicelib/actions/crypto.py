@@ -10,6 +10,7 @@ from chalicelib.domain.blob import Blob
 from chalicelib.domain.context import aad
 from chalicelib.domain.key import Key, KeyVersion
 from chalicelib.errors import (
+    DryRunOperationException,
     IncorrectKeyException,
     InvalidCiphertextException,
     InvalidKeyUsageException,
@@ -78,6 +79,12 @@ def required_blob(ciphertext_blob: bytes | None) -> bytes:
     return ciphertext_blob
 
 
+def check_dry_run(dry_run: bool) -> None:
+    """Called once the request has passed every check; the operation itself must not run."""
+    if dry_run:
+        raise DryRunOperationException("The request would have succeeded, but the DryRun option is set.")
+
+
 def check_no_recipient(recipient: dict[str, Any] | None) -> None:
     if recipient is not None:
         raise UnsupportedOperationException("Recipient (Nitro Enclaves attestation) is not supported.")
@@ -95,6 +102,8 @@ def encrypt(
 ) -> dict[str, Any]:
     algorithm = check_algorithm(encryption_algorithm)
     key = ctx.key(key_id)
+    key.require_usable()
+    check_dry_run(dry_run)
     blob, _ = seal(ctx, key, plaintext, encryption_context)
     return {"ciphertext_blob": blob, "key_id": key.arn, "encryption_algorithm": algorithm}
 
@@ -114,6 +123,7 @@ def decrypt(
     algorithm = check_algorithm(encryption_algorithm)
     check_no_recipient(recipient)
     opened = open_blob(ctx, required_blob(ciphertext_blob), encryption_context, key_id)
+    check_dry_run(dry_run)
     return {
         "key_id": opened.key.arn,
         "plaintext": opened.plaintext,
@@ -140,6 +150,8 @@ def re_encrypt(
     destination_algorithm = check_algorithm(destination_encryption_algorithm)
     destination = ctx.key(destination_key_id)
     opened = open_blob(ctx, required_blob(ciphertext_blob), source_encryption_context, source_key_id)
+    destination.require_usable()
+    check_dry_run(dry_run)
     blob, version = seal(ctx, destination, opened.plaintext, destination_encryption_context)
     return {
         "ciphertext_blob": blob,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from chalicelib.actions.call import Call
-from chalicelib.actions.crypto import check_no_recipient, seal
+from chalicelib.actions.crypto import check_dry_run, check_no_recipient, seal
 from chalicelib.errors import UnsupportedOperationException, ValidationException
 
 _SPEC_BYTES = {"AES_128": 16, "AES_256": 32}
@@ -23,8 +23,7 @@ def generate_data_key(
     dry_run: bool = False,
 ) -> dict[str, Any]:
     check_no_recipient(recipient)
-    result = _data_key(ctx, key_id, encryption_context, number_of_bytes, key_spec)
-    return result
+    return _data_key(ctx, key_id, encryption_context, number_of_bytes, key_spec, dry_run)
 
 
 def generate_data_key_without_plaintext(
@@ -37,7 +36,7 @@ def generate_data_key_without_plaintext(
     grant_tokens: list[str] | None = None,
     dry_run: bool = False,
 ) -> dict[str, Any]:
-    result = _data_key(ctx, key_id, encryption_context, number_of_bytes, key_spec)
+    result = _data_key(ctx, key_id, encryption_context, number_of_bytes, key_spec, dry_run)
     del result["plaintext"]
     return result
 
@@ -64,12 +63,14 @@ def _data_key(
     context: dict[str, str] | None,
     number_of_bytes: int | None,
     key_spec: str | None,
+    dry_run: bool,
 ) -> dict[str, Any]:
     if (number_of_bytes is None) == (key_spec is None):
         raise ValidationException("Please specify either number of bytes or key spec.")
     size = number_of_bytes if number_of_bytes is not None else _SPEC_BYTES[key_spec or ""]
     key = ctx.key(key_id)
     key.require_usable()
+    check_dry_run(dry_run)
     plaintext = ctx.hsm.random(size)
     blob, version = seal(ctx, key, plaintext, context)
     return {

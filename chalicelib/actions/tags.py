@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import bisect
 from typing import Any
 
 from chalicelib.actions.call import Call
 from chalicelib.domain.key import Key
-from chalicelib.errors import LimitExceededException, TagException
+from chalicelib.errors import InvalidMarkerException, LimitExceededException, TagException
 
 #: AWS KMS quota: tags per key.
 MAX_TAGS = 50
@@ -62,7 +61,9 @@ def list_resource_tags(
 
 
 def _tag_marker_index(names: list[str], marker: str | None) -> int:
-    """Tags live on the key item (≤ 50), so a marker is the last tag key returned, kept in order."""
+    """Tags live on the key item (≤ 50), so a marker is the last tag key a page returned."""
     if marker is None:
         return 0
-    return bisect.bisect_right(names, marker)
+    if marker not in names:
+        raise InvalidMarkerException("Invalid marker value.")
+    return names.index(marker) + 1

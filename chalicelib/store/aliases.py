@@ -7,60 +7,62 @@ from datetime import datetime
 from chalicelib.domain.alias import Alias
 from chalicelib.domain.ids import Scope
 from chalicelib.errors import AlreadyExistsException, NotFoundException
+from chalicelib.store.cache import Cache
 from chalicelib.store.errors import ConditionFailed, store_errors
 from chalicelib.store.models import AliasModel
 from chalicelib.store.paging import LastKey, page
 
 
 class AliasRepository:
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, cache: Cache[Alias]) -> None:
         self.scope = scope
-
-    def find(self, name: str) -> Alias | None:
-        with store_errors():
-            try:
-                return _to_domain(AliasModel.get(name, consistent_read=True))
-            except AliasModel.DoesNotExist:
-                return None
+        self._cache = cache
 
     def get(self, name: str) -> Alias:
-        """The alias, or NotFoundException with AWS's message."""
-        alias = self.find(name)
+        """The alias, or NotFoundException with AWS's message; served from the cache when valid."""
+        alias = self._cache.get(name)
         if alias is None:
-            raise NotFoundException(f"Alias {self.scope.alias_arn(name)} is not found.")
+            generation = self._cache.current()
+            with store_errors():
+                try:
+                    alias = _to_domain(AliasModel.get(name, consistent_read=True))
+                except AliasModel.DoesNotExist:
+                    raise self._not_found(name) from None
+            self._cache.put(name, alias, generation)
         return alias
 
     def create(self, name: str, target_key_id: str, now: datetime) -> None:
         item = AliasModel(name, target_key_id=target_key_id, created=now, updated=now)
-        with store_errors():
-            try:
+        try:
+            with store_errors():
                 item.save(condition=AliasModel.alias_name.does_not_exist())
-            except ConditionFailed:
-                raise AlreadyExistsException(
-                    f"An alias with the name {self.scope.alias_arn(name)} already exists"
-                ) from None
+        except ConditionFailed:
+            raise AlreadyExistsException(
+                f"An alias with the name {self.scope.alias_arn(name)} already exists"
+            ) from None
+        finally:
+            self._cache.invalidate(name)
 
     def retarget(self, name: str, target_key_id: str, now: datetime) -> None:
-        item = AliasModel(name)
-        with store_errors():
-            try:
-                item.update(
+        try:
+            with store_errors():
+                AliasModel(name).update(
                     actions=[AliasModel.target_key_id.set(target_key_id), AliasModel.updated.set(now)],
                     condition=AliasModel.alias_name.exists(),
                 )
-            except ConditionFailed:
-                raise NotFoundException(
-                    f"Alias {self.scope.alias_arn(name)} is not found."
-                ) from None
+        except ConditionFailed:
+            raise self._not_found(name) from None
+        finally:
+            self._cache.invalidate(name)
 
     def delete(self, name: str) -> None:
-        with store_errors():
-            try:
+        try:
+            with store_errors():
                 AliasModel(name).delete(condition=AliasModel.alias_name.exists())
-            except ConditionFailed:
-                raise NotFoundException(
-                    f"Alias {self.scope.alias_arn(name)} is not found."
-                ) from None
+        except ConditionFailed:
+            raise self._not_found(name) from None
+        finally:
+            self._cache.invalidate(name)
 
     def list(
         self, target_key_id: str | None, limit: int, marker: str | None
@@ -85,6 +87,9 @@ class AliasRepository:
 
         items, next_marker = page(fetch, key_of, limit, marker)
         return [_to_domain(i) for i in items], next_marker
+
+    def _not_found(self, name: str) -> NotFoundException:
+        return NotFoundException(f"Alias {self.scope.alias_arn(name)} is not found.")
 
 
 def _to_domain(item: AliasModel) -> Alias:

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from chalicelib.domain.ids import Scope
 from chalicelib.domain.key import Key, KeySpec, KeyState, KeyUsage, KeyVersion, Origin
 from chalicelib.errors import AlreadyExistsException, ConflictException, NotFoundException
+from chalicelib.store.cache import Cache
 from chalicelib.store.errors import ConditionFailed, store_errors
 from chalicelib.store.models import KeyModel, VersionMap
 from chalicelib.store.paging import LastKey, page
@@ -17,34 +18,33 @@ _UPDATE_ATTEMPTS = 5
 
 
 class KeyRepository:
-    def __init__(self, scope: Scope) -> None:
+    def __init__(self, scope: Scope, cache: Cache[Key]) -> None:
         self.scope = scope
+        self._cache = cache
 
     def get(self, key_id: str) -> Key:
-        """The key, or NotFoundException with AWS's message."""
-        with store_errors():
-            try:
-                item = KeyModel.get(key_id, consistent_read=True)
-            except KeyModel.DoesNotExist:
-                raise NotFoundException(
-                    f"Key '{self.scope.key_arn(key_id)}' does not exist"
-                ) from None
-        return self._to_domain(item)
+        """The key, or NotFoundException with AWS's message; served from the cache when valid."""
+        key = self._cache.get(key_id)
+        if key is None:
+            generation = self._cache.current()
+            key = self._read(key_id)
+            self._cache.put(key_id, key, generation)
+        return key
 
     def create(self, key: Key) -> Key:
         """Store a new key; its id must be unused."""
         item = self._to_model(key)
-        with store_errors():
-            try:
-                item.save()  # revision None: pynamodb adds attribute_not_exists(revision)
-            except ConditionFailed:
-                raise AlreadyExistsException(f"Key {key.arn} already exists.") from None
+        try:
+            with store_errors():
+                item.save()  # no revision yet: pynamodb conditions the put on its absence
+        except ConditionFailed:
+            raise AlreadyExistsException(f"Key {key.arn} already exists.") from None
         return dataclasses.replace(key, revision=int(item.revision))
 
     def update(self, key_id: str, change: Callable[[Key], Key]) -> Key:
         """Apply `change` to the stored key and save it conditionally, re-reading on a lost race."""
         for _ in range(_UPDATE_ATTEMPTS):
-            current = self.get(key_id)
+            current = self._read(key_id)
             updated = change(current)
             item = self._to_model(updated)
             try:
@@ -52,6 +52,8 @@ class KeyRepository:
                     item.save()  # conditional on the revision we read
             except ConditionFailed:
                 continue
+            finally:
+                self._cache.invalidate(key_id)
             return dataclasses.replace(updated, revision=int(item.revision))
         raise ConflictException(f"Key {self.scope.key_arn(key_id)} is being changed concurrently.")
 
@@ -70,6 +72,16 @@ class KeyRepository:
 
         items, next_marker = page(fetch, lambda m: {"key_id": {"S": m.key_id}}, limit, marker)
         return [m.key_id for m in items], next_marker
+
+    def _read(self, key_id: str) -> Key:
+        with store_errors():
+            try:
+                item = KeyModel.get(key_id, consistent_read=True)
+            except KeyModel.DoesNotExist:
+                raise NotFoundException(
+                    f"Key '{self.scope.key_arn(key_id)}' does not exist"
+                ) from None
+        return self._to_domain(item)
 
     def _to_domain(self, item: KeyModel) -> Key:
         return Key(
