@@ -26,6 +26,15 @@ class Settings:
     cache_generation_file: str
     #: Seconds a worker may serve a key it read without re-reading it, where no generation file is.
     key_cache_seconds: float
+    #: Local mode only: shared clock-offset file, and the /_local admin routes (clock, jobs).
+    clock_file: str
+    local_admin: bool
+    #: EventBridge bus for rotation/deletion events; empty: events only go to the log and audit.
+    event_bus: str
+    #: "aws.kms" like AWS's own events; real EventBridge reserves aws.* sources, so set another
+    #: source (e.g. "custom.kms") when deploying.
+    event_source: str
+    events_endpoint: str | None
 
     @property
     def keys_table(self) -> str:
@@ -56,4 +65,9 @@ def settings() -> Settings:
         table_prefix=_env("KMS_TABLE_PREFIX", "kms"),
         cache_generation_file=_env("KMS_CACHE_GENERATION_FILE", ""),
         key_cache_seconds=float(_env("KMS_KEY_CACHE_SECONDS", "0")),
+        clock_file=_env("KMS_CLOCK_FILE", ""),
+        local_admin=_env("KMS_LOCAL_ADMIN", "") == "1",
+        event_bus=_env("KMS_EVENT_BUS", ""),
+        event_source=_env("KMS_EVENT_SOURCE", "aws.kms"),
+        events_endpoint=os.environ.get("KMS_EVENTS_ENDPOINT") or None,
     )

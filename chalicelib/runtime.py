@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.clock import Clock
 from chalicelib.config import settings
 from chalicelib.domain.ids import Scope
 from chalicelib.hsm import make_backend
 from chalicelib.hsm.protocol import Backend
+from chalicelib.jobs.events import EventPublisher
+from chalicelib.jobs.sweeps import Sweeper
 from chalicelib.store.aliases import AliasRepository
 from chalicelib.store.cache import Cache, Generation
 from chalicelib.store.keys import KeyRepository
@@ -46,6 +49,16 @@ def aliases() -> AliasRepository:
     return AliasRepository(scope(), _cache())
 
 
+@lru_cache(maxsize=1)
+def clock() -> Clock:
+    return Clock(settings().clock_file)
+
+
 def now() -> datetime:
     """The service clock (UTC)."""
-    return datetime.now(timezone.utc)
+    return clock().now()
+
+
+@lru_cache(maxsize=1)
+def sweeper() -> Sweeper:
+    return Sweeper(keys(), aliases(), backend(), EventPublisher(settings()))

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
 from chalicelib.actions.call import Call
+from chalicelib.actions.rotation import new_version
 from chalicelib.actions.tags import tag_map
 from chalicelib.domain.ids import new_key_id
-from chalicelib.domain.key import Key, KeySpec, KeyState, KeyUsage, KeyVersion, Origin
+from chalicelib.domain.key import Key, KeySpec, KeyState, KeyUsage, Origin
 from chalicelib.errors import UnsupportedOperationException, ValidationException
 
 
@@ -58,14 +58,7 @@ def create_key(
         spec=KeySpec.SYMMETRIC_DEFAULT,
         usage=KeyUsage.ENCRYPT_DECRYPT,
         origin=Origin.AWS_KMS,
-        versions=(
-            KeyVersion(
-                number=1,
-                material_id=secrets.token_hex(32),
-                wrapped=ctx.hsm.generate_key_material(),
-                created=ctx.now,
-            ),
-        ),
+        versions=(new_version(ctx.hsm, 1, ctx.now, rotation_type=None),),
         tags=tag_map(tags or []),
     )
     return {"key_metadata": key_metadata(ctx.keys.create(key))}

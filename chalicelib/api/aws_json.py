@@ -11,7 +11,7 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib import runtime
-from chalicelib.actions import aliases, crypto, datakeys, keys, lifecycle, tags
+from chalicelib.actions import aliases, crypto, datakeys, keys, lifecycle, rotation, tags
 from chalicelib.actions.call import Call
 from chalicelib.api.render import render_response
 from chalicelib.api.shapes import operation
@@ -52,6 +52,11 @@ HANDLERS: dict[str, Handler] = {
     "GenerateDataKey": datakeys.generate_data_key,
     "GenerateDataKeyWithoutPlaintext": datakeys.generate_data_key_without_plaintext,
     "GenerateRandom": datakeys.generate_random,
+    "EnableKeyRotation": rotation.enable_key_rotation,
+    "DisableKeyRotation": rotation.disable_key_rotation,
+    "GetKeyRotationStatus": rotation.get_key_rotation_status,
+    "RotateKeyOnDemand": rotation.rotate_key_on_demand,
+    "ListKeyRotations": rotation.list_key_rotations,
 }
 
 

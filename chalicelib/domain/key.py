@@ -10,8 +10,12 @@ from enum import Enum
 from chalicelib.errors import (
     DisabledException,
     KMSInvalidStateException,
+    LimitExceededException,
     UnsupportedOperationException,
 )
+
+#: AWS KMS quota, not adjustable: on-demand rotations in a key's lifetime.
+MAX_ON_DEMAND_ROTATIONS = 25
 
 
 class KeyState(str, Enum):
@@ -32,6 +36,11 @@ class KeySpec(str, Enum):
         return ("SYMMETRIC_DEFAULT",)
 
 
+class RotationType(str, Enum):
+    AUTOMATIC = "AUTOMATIC"
+    ON_DEMAND = "ON_DEMAND"
+
+
 class KeyUsage(str, Enum):
     ENCRYPT_DECRYPT = "ENCRYPT_DECRYPT"
 
@@ -48,6 +57,8 @@ class KeyVersion:
     material_id: str
     wrapped: bytes
     created: datetime
+    #: How this version came to be; None for the key's original material.
+    rotation_type: RotationType | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +75,10 @@ class Key:
     versions: tuple[KeyVersion, ...]
     tags: dict[str, str] = field(default_factory=dict)
     deletion_date: datetime | None = None
+    #: Automatic rotation period; None while automatic rotation is disabled.
+    rotation_period_days: int | None = None
+    #: When the rotation job next rotates the key (indexed, so a sweep reads only due keys).
+    next_rotation: datetime | None = None
     #: Optimistic-lock counter of the stored item; never the key-material version.
     revision: int = 0
 
@@ -107,6 +122,59 @@ class Key:
         if self.state is not KeyState.PENDING_DELETION:
             raise KMSInvalidStateException(f"{self.arn} is not pending deletion.")
         return dataclasses.replace(self, state=KeyState.DISABLED, deletion_date=None)
+
+    def enable_rotation(self, *, now: datetime, period_days: int) -> Key:
+        """Turn on automatic rotation, or change its period keeping the schedule's start."""
+        self.require_usable()
+        start = now
+        if self.next_rotation is not None and self.rotation_period_days is not None:
+            start = self.next_rotation - timedelta(days=self.rotation_period_days)
+        return dataclasses.replace(
+            self, rotation_period_days=period_days, next_rotation=start + timedelta(days=period_days)
+        )
+
+    def disable_rotation(self) -> Key:
+        self.require_usable()
+        return dataclasses.replace(self, rotation_period_days=None, next_rotation=None)
+
+    def rotation_due(self, now: datetime) -> bool:
+        """Disabled keys and keys pending deletion wait; they rotate once enabled again."""
+        return (
+            self.state is KeyState.ENABLED
+            and self.next_rotation is not None
+            and self.next_rotation <= now
+        )
+
+    def rotate(self, version: KeyVersion, *, now: datetime) -> Key:
+        """Add `version` as the current material; automatic rotations also move the schedule."""
+        if version.number != self.current_version.number + 1:
+            raise ValueError("versions are numbered consecutively")
+        self.require_usable()
+        if version.rotation_type is RotationType.ON_DEMAND:
+            if self.on_demand_rotations >= MAX_ON_DEMAND_ROTATIONS:
+                raise LimitExceededException(
+                    f"The key {self.arn} has reached its limit of "
+                    f"{MAX_ON_DEMAND_ROTATIONS} on-demand rotations."
+                )
+            # AWS: on-demand rotations do not change the automatic rotation schedule.
+            return dataclasses.replace(self, versions=self.versions + (version,))
+        assert self.rotation_period_days is not None, "automatic rotation needs a period"
+        return dataclasses.replace(
+            self,
+            versions=self.versions + (version,),
+            next_rotation=now + timedelta(days=self.rotation_period_days),
+        )
+
+    @property
+    def on_demand_rotations(self) -> int:
+        return sum(1 for v in self.versions if v.rotation_type is RotationType.ON_DEMAND)
+
+    def deletion_due(self, now: datetime) -> bool:
+        return (
+            self.state is KeyState.PENDING_DELETION
+            and self.deletion_date is not None
+            and self.deletion_date <= now
+        )
 
     def describe(self, description: str) -> Key:
         self.require_not_pending_deletion()

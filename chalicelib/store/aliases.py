@@ -88,6 +88,11 @@ class AliasRepository:
         items, next_marker = page(fetch, key_of, limit, marker)
         return [_to_domain(i) for i in items], next_marker
 
+    def names_of(self, key_id: str) -> list[str]:
+        """Every alias name pointing at a key (AWS allows at most 50 per key)."""
+        with store_errors():
+            return [item.alias_name for item in AliasModel.by_target.query(key_id)]
+
     def _not_found(self, name: str) -> NotFoundException:
         return NotFoundException(f"Alias {self.scope.alias_arn(name)} is not found.")
 

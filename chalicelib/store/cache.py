@@ -15,39 +15,27 @@ what it read, valid while the store's write generation is unchanged:
 
 from __future__ import annotations
 
-import fcntl
-import mmap
-import os
-import struct
 import time
 from typing import Generic, TypeVar
 
+from chalicelib.shared import SharedInt
+
 T = TypeVar("T")
-_COUNTER = struct.Struct("<Q")
 
 
 class Generation:
-    """A machine-wide write counter in a memory-mapped file."""
+    """The machine-wide store write counter."""
 
     def __init__(self, path: str) -> None:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-        try:
-            if os.fstat(fd).st_size < _COUNTER.size:
-                os.ftruncate(fd, _COUNTER.size)
-            self._map = mmap.mmap(fd, _COUNTER.size)
-        finally:
-            os.close(fd)
-        self._path = path
+        self._value = SharedInt(path)
 
     def read(self) -> int:
         # A torn read can only produce a value that differs from the cached one: a miss, never a
         # stale hit.
-        return int(_COUNTER.unpack_from(self._map)[0])
+        return self._value.read()
 
     def bump(self) -> None:
-        with open(self._path, "rb+") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            _COUNTER.pack_into(self._map, 0, self.read() + 1)
+        self._value.add(1)
 
 
 class Cache(Generic[T]):

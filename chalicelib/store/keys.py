@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from datetime import datetime
+from typing import Any
 
 from chalicelib.domain.ids import Scope
-from chalicelib.domain.key import Key, KeySpec, KeyState, KeyUsage, KeyVersion, Origin
+from chalicelib.domain.key import Key, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, RotationType
 from chalicelib.errors import AlreadyExistsException, ConflictException, NotFoundException
 from chalicelib.store.cache import Cache
 from chalicelib.store.errors import ConditionFailed, store_errors
-from chalicelib.store.models import KeyModel, VersionMap
+from chalicelib.store.models import DUE_SHARDS, KeyModel, VersionMap
 from chalicelib.store.paging import LastKey, page
 
 #: Read-modify-write attempts before a contended key answers ConflictException.
@@ -46,6 +48,8 @@ class KeyRepository:
         for _ in range(_UPDATE_ATTEMPTS):
             current = self._read(key_id)
             updated = change(current)
+            if updated is current:  # nothing to do: a re-run of a job, say
+                return current
             item = self._to_model(updated)
             try:
                 with store_errors():
@@ -72,6 +76,37 @@ class KeyRepository:
 
         items, next_marker = page(fetch, lambda m: {"key_id": {"S": m.key_id}}, limit, marker)
         return [m.key_id for m in items], next_marker
+
+    def due_for_rotation(self, now: datetime) -> list[str]:
+        """Ids of keys whose next rotation is at or before `now`, read from the sparse index."""
+        return self._due(KeyModel.rotation_due, KeyModel.next_rotation, now)
+
+    def due_for_deletion(self, now: datetime) -> list[str]:
+        """Ids of keys whose deletion waiting period has ended."""
+        return self._due(KeyModel.deletion_due, KeyModel.deletion_date, now)
+
+    def delete(self, key: Key) -> None:
+        """Remove a key pending deletion whose date has come; a re-run after success is a no-op."""
+        try:
+            with store_errors():
+                KeyModel(key.key_id).delete(
+                    condition=(KeyModel.state == KeyState.PENDING_DELETION.value)
+                    & (KeyModel.deletion_date <= key.deletion_date),
+                    # The state condition is the guard; the revision we hold may be stale.
+                    add_version_condition=False,
+                )
+        except ConditionFailed:
+            pass  # already gone, or cancelled meanwhile: either way nothing to delete
+        finally:
+            self._cache.invalidate(key.key_id)
+
+    def _due(self, index: Any, attribute: Any, now: datetime) -> list[str]:
+        with store_errors():
+            return [
+                item.key_id
+                for shard in range(DUE_SHARDS)
+                for item in index.query(shard, attribute <= now)
+            ]
 
     def _read(self, key_id: str) -> Key:
         with store_errors():
@@ -100,11 +135,16 @@ class KeyRepository:
                     material_id=v.material_id,
                     wrapped=bytes(v.wrapped),
                     created=v.created,
+                    rotation_type=RotationType(v.rotation_type) if v.rotation_type else None,
                 )
                 for v in item.versions
             ),
             tags=dict(item.tags.as_dict()) if item.tags else {},
             deletion_date=item.deletion_date,
+            rotation_period_days=(
+                int(item.rotation_period_days) if item.rotation_period_days is not None else None
+            ),
+            next_rotation=item.next_rotation,
             revision=int(item.revision),
         )
 
@@ -112,6 +152,7 @@ class KeyRepository:
     def _to_model(key: Key) -> KeyModel:
         # A new key (revision 0) carries no revision, so pynamodb conditions the put on its absence.
         lock = {"revision": key.revision} if key.revision else {}
+        shard = _shard(key.key_id)
         return KeyModel(
             key.key_id,
             created=key.created,
@@ -123,10 +164,23 @@ class KeyRepository:
             deletion_date=key.deletion_date,
             versions=[
                 VersionMap(
-                    number=v.number, material_id=v.material_id, wrapped=v.wrapped, created=v.created
+                    number=v.number,
+                    material_id=v.material_id,
+                    wrapped=v.wrapped,
+                    created=v.created,
+                    rotation_type=v.rotation_type.value if v.rotation_type else None,
                 )
                 for v in key.versions
             ],
             tags=key.tags,
+            rotation_period_days=key.rotation_period_days,
+            next_rotation=key.next_rotation,
+            # Index attributes exist only while the key is due for something: sparse indexes.
+            rotation_shard=shard if key.next_rotation is not None else None,
+            deletion_shard=shard if key.state is KeyState.PENDING_DELETION else None,
             **lock,
         )
+
+
+def _shard(key_id: str) -> int:
+    return int(key_id[:8], 16) % DUE_SHARDS

@@ -13,7 +13,7 @@ from pynamodb.attributes import (
     UTCDateTimeAttribute,
     VersionAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex
+from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import settings
@@ -35,11 +35,39 @@ def _meta(table: str) -> type:
     return type("Meta", (), attrs)
 
 
+#: Due-time indexes are split over this many partitions so no single index partition is hot;
+#: a sweep queries each one.
+DUE_SHARDS = 4
+
+
 class VersionMap(MapAttribute[str, Any]):
     number = NumberAttribute()
     material_id = UnicodeAttribute()
     wrapped = BinaryAttribute(legacy_encoding=False)
     created = UTCDateTimeAttribute()
+    rotation_type = UnicodeAttribute(null=True)
+
+
+class RotationDue(GlobalSecondaryIndex["KeyModel"]):
+    """Sparse: only keys with automatic rotation enabled carry rotation_shard."""
+
+    class Meta:
+        index_name = "rotation_due"
+        projection = KeysOnlyProjection()
+
+    rotation_shard = NumberAttribute(hash_key=True)
+    next_rotation = UTCDateTimeAttribute(range_key=True)
+
+
+class DeletionDue(GlobalSecondaryIndex["KeyModel"]):
+    """Sparse: only keys pending deletion carry deletion_shard."""
+
+    class Meta:
+        index_name = "deletion_due"
+        projection = KeysOnlyProjection()
+
+    deletion_shard = NumberAttribute(hash_key=True)
+    deletion_date = UTCDateTimeAttribute(range_key=True)
 
 
 class KeyModel(Model):
@@ -55,6 +83,12 @@ class KeyModel(Model):
     deletion_date = UTCDateTimeAttribute(null=True)
     versions = ListAttribute(of=VersionMap)
     tags = MapAttribute[str, str](default=dict)
+    rotation_period_days = NumberAttribute(null=True)
+    next_rotation = UTCDateTimeAttribute(null=True)
+    rotation_shard = NumberAttribute(null=True)
+    deletion_shard = NumberAttribute(null=True)
+    rotation_due = RotationDue()
+    deletion_due = DeletionDue()
     #: Optimistic lock: pynamodb makes every save conditional on the revision it read.
     revision = VersionAttribute()
 

@@ -1,0 +1,1 @@
+"""Scheduled jobs: key rotation and key deletion (see sweeps.py)."""
