@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from datetime import datetime, timezone
+from datetime import datetime
 
 import pytest
 from moto import mock_aws
@@ -21,7 +21,6 @@ from chalicelib.store.cache import Cache
 from chalicelib.store.keys import KeyRepository
 
 SCOPE = Scope("us-east-1", "111122223333")
-T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 @pytest.fixture

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -12,7 +12,7 @@ from chalicelib.actions import crypto, keys as key_actions, lifecycle, rotation
 from chalicelib.errors import InvalidCiphertextException, KMSInternalException, NotFoundException
 from chalicelib.jobs.sweeps import Sweeper
 
-from conftest import T0
+T0 = datetime(2026, 1, 1, tzinfo=timezone.utc)
 
 
 class RecordingEvents:
