@@ -51,7 +51,7 @@ class _ThreadLocalRequest:
 
     _local = threading.local()
 
-    @property  # type: ignore[misc]
+    @property
     def current_request(self) -> Any:
         return getattr(self._local, "current_request", None)
 
@@ -59,7 +59,7 @@ class _ThreadLocalRequest:
     def current_request(self, value: Any) -> None:
         self._local.current_request = value
 
-    @property  # type: ignore[misc]
+    @property
     def lambda_context(self) -> Any:
         return getattr(self._local, "lambda_context", None)
 
