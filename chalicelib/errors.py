@@ -104,6 +104,10 @@ class NotFoundException(ClientError):
     code = "NotFoundException"
 
 
+class KeyDeletedException(NotFoundException):
+    """NotFoundException on the wire; tells Decrypt that the blob's key existed and was deleted."""
+
+
 class SerializationException(ClientError):
     code = "SerializationException"
 

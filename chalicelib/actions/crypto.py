@@ -13,6 +13,7 @@ from chalicelib.errors import (
     DryRunOperationException,
     IncorrectKeyException,
     InvalidCiphertextException,
+    KeyDeletedException,
     InvalidKeyUsageException,
     NotFoundException,
     UnsupportedOperationException,
@@ -43,15 +44,18 @@ def open_blob(
 ) -> Opened:
     """Decrypt a blob; with `key_id`, the blob must have been made under that key."""
     blob = Blob.unpack(ciphertext)
-    if key_id is not None and ctx.key(key_id).key_id != blob.key_id:
+    requested = ctx.key(key_id) if key_id is not None else None
+    try:
+        key = ctx.keys.get(blob.key_id)
+    except KeyDeletedException:
+        raise  # our ciphertext, but its key is gone: AWS answers NotFoundException
+    except NotFoundException:
+        # A blob naming a key that never existed is indistinguishable from a forged one.
+        raise InvalidCiphertextException("") from None
+    if requested is not None and requested.key_id != key.key_id:
         raise IncorrectKeyException(
             "The key ID in the request does not identify a CMK that can perform this operation."
         )
-    try:
-        key = ctx.keys.get(blob.key_id)
-    except NotFoundException:
-        # A blob naming an unknown key is indistinguishable from a forged one.
-        raise InvalidCiphertextException("") from None
     key.require_usable()
     version = key.version(blob.version)
     if version is None:

@@ -9,12 +9,19 @@ from typing import Any
 
 from chalicelib.domain.ids import Scope
 from chalicelib.domain.key import Key, KeySpec, KeyState, KeyUsage, KeyVersion, Origin, RotationType
-from chalicelib.errors import AlreadyExistsException, ConflictException, NotFoundException
+from chalicelib.errors import (
+    AlreadyExistsException,
+    ConflictException,
+    KeyDeletedException,
+    NotFoundException,
+)
 from chalicelib.store.cache import Cache
 from chalicelib.store.errors import ConditionFailed, store_errors
 from chalicelib.store.models import DUE_SHARDS, KeyModel, VersionMap
 from chalicelib.store.paging import LastKey, page
 
+#: State of a tombstone (see delete()); never a KeyState, never leaves the repository.
+_DELETED = "Deleted"
 #: Read-modify-write attempts before a contended key answers ConflictException.
 _UPDATE_ATTEMPTS = 5
 
@@ -68,9 +75,9 @@ class KeyRepository:
             with store_errors():
                 return list(
                     KeyModel.scan(
+                        KeyModel.state != _DELETED,
                         limit=count,
                         last_evaluated_key=start,
-                        attributes_to_get=["key_id"],
                     )
                 )
 
@@ -86,17 +93,32 @@ class KeyRepository:
         return self._due(KeyModel.deletion_due, KeyModel.deletion_date, now)
 
     def delete(self, key: Key) -> None:
-        """Remove a key pending deletion whose date has come; a re-run after success is a no-op."""
+        """Replace a key whose deletion date has come by a tombstone; re-running is a no-op.
+
+        The tombstone keeps only the key id, so that Decrypt of the key's old ciphertext answers
+        NotFoundException as AWS does, while a forged blob naming an unknown key stays an
+        InvalidCiphertextException. Wrapped material, tags and description are removed.
+        """
         try:
             with store_errors():
-                KeyModel(key.key_id).delete(
+                KeyModel(key.key_id).update(
+                    actions=[
+                        KeyModel.state.set(_DELETED),
+                        KeyModel.versions.remove(),
+                        KeyModel.tags.remove(),
+                        KeyModel.description.remove(),
+                        KeyModel.deletion_shard.remove(),
+                        KeyModel.rotation_shard.remove(),
+                        KeyModel.next_rotation.remove(),
+                        KeyModel.rotation_period_days.remove(),
+                    ],
                     condition=(KeyModel.state == KeyState.PENDING_DELETION.value)
                     & (KeyModel.deletion_date <= key.deletion_date),
                     # The state condition is the guard; the revision we hold may be stale.
                     add_version_condition=False,
                 )
         except ConditionFailed:
-            pass  # already gone, or cancelled meanwhile: either way nothing to delete
+            pass  # already deleted, or the deletion was cancelled meanwhile
         finally:
             self._cache.invalidate(key.key_id)
 
@@ -109,13 +131,14 @@ class KeyRepository:
             ]
 
     def _read(self, key_id: str) -> Key:
+        message = f"Key '{self.scope.key_arn(key_id)}' does not exist"
         with store_errors():
             try:
                 item = KeyModel.get(key_id, consistent_read=True)
             except KeyModel.DoesNotExist:
-                raise NotFoundException(
-                    f"Key '{self.scope.key_arn(key_id)}' does not exist"
-                ) from None
+                raise NotFoundException(message) from None
+        if item.state == _DELETED:
+            raise KeyDeletedException(message)
         return self._to_domain(item)
 
     def _to_domain(self, item: KeyModel) -> Key:

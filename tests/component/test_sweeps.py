@@ -109,9 +109,19 @@ def test_deletion_after_the_window_removes_key_and_aliases(call_at, sweeper, key
         keys.get(key_id)
     with pytest.raises(NotFoundException):
         aliases.get("alias/doomed")
-    with pytest.raises(InvalidCiphertextException):
+    # Like AWS: old ciphertext of a deleted key is NotFound; a blob of a never-existing key is not.
+    with pytest.raises(NotFoundException):
         crypto.decrypt(call_at(T0 + timedelta(days=8)), ciphertext_blob=blob)
+    assert all(k["key_id"] != key_id for k in key_actions.list_keys(call_at(T0), limit=1000)["keys"])
     assert ("KMS CMK Deletion", key_id) in events.sent
+
+
+def test_a_blob_naming_an_unknown_key_is_invalid_ciphertext(call_at):
+    key_id = new_key(call_at)
+    blob = bytearray(crypto.encrypt(call_at(T0), key_id=key_id, plaintext=b"x")["ciphertext_blob"])
+    blob[1:17] = bytes(16)  # key id field: a UUID no key has
+    with pytest.raises(InvalidCiphertextException):
+        crypto.decrypt(call_at(T0), ciphertext_blob=bytes(blob))
 
 
 def test_cancelled_deletion_is_not_carried_out(call_at, sweeper, keys):

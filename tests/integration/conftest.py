@@ -91,17 +91,15 @@ def _startup_lock(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
             fcntl.flock(fh, fcntl.LOCK_UN)
 
 
-@pytest.fixture(scope="session")
-def ours_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """URL of our KMS: `KMS_ENDPOINT`, or a local server started for this worker."""
-    external = os.environ.get("KMS_ENDPOINT")
-    if external:
-        yield external.rstrip("/")
-        return
+@contextlib.contextmanager
+def serve_kms_local(tmp_path_factory: pytest.TempPathFactory,
+                    extra_env: Mapping[str, str] | None = None) -> Iterator[str]:
+    """Start `python -m chalicelib.local` on a free port with a fresh data dir; yield its URL."""
     data_dir = tmp_path_factory.mktemp("kms-data")
     log_path = data_dir.parent / f"{data_dir.name}.log"
     port = _free_port()
-    env = dict(os.environ, KMS_ACCOUNT_ID=ACCOUNT_ID, KMS_REGION=REGION, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, KMS_ACCOUNT_ID=ACCOUNT_ID, KMS_REGION=REGION, PYTHONUNBUFFERED="1",
+               **(extra_env or {}))
     cmd = [sys.executable, "-m", "chalicelib.local", "--host", "127.0.0.1", "--port", str(port),
            "--data-dir", str(data_dir)]
     with _startup_lock(tmp_path_factory), open(log_path, "wb") as log:
@@ -125,6 +123,17 @@ def ours_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         _stop(proc)
+
+
+@pytest.fixture(scope="session")
+def ours_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """URL of our KMS: `KMS_ENDPOINT`, or a local server started for this worker."""
+    external = os.environ.get("KMS_ENDPOINT")
+    if external:
+        yield external.rstrip("/")
+        return
+    with serve_kms_local(tmp_path_factory) as url:
+        yield url
 
 
 @pytest.fixture(scope="session")
