@@ -308,7 +308,7 @@ def _serve(opts: LocalOptions, children: list[Child]) -> int:
         "--respawn-failed-workers",
         "--log-level", "warning",
         "chalicelib.local.wsgi:application",
-    ], env, data_dir, signal.SIGTERM, 20.0)
+    ], env, data_dir, signal.SIGTERM, 10.0)
     children.append(server)
     _wait_until(server, lambda: _http_answers(opts.host, opts.port), "the HTTP server")
     if _Stop.requested:
