@@ -35,6 +35,24 @@ class Settings:
     #: source (e.g. "custom.kms") when deploying.
     event_source: str
     events_endpoint: str | None
+    #: KMS_AUDIT=off turns the audit trail off (benchmark comparison only; never in production).
+    audit: bool = True
+    #: Label of the HSM-held EC P-256 key pair that signs audit digests and chain registrations.
+    audit_key_label: str = "kms-audit-signing-1"
+    #: Seconds a writer appends to one audit chain before it starts a new one (docs/audit.md).
+    audit_chain_seconds: float = 900.0
+
+    @property
+    def audit_events_table(self) -> str:
+        return f"{self.table_prefix}-audit-events"
+
+    @property
+    def audit_chains_table(self) -> str:
+        return f"{self.table_prefix}-audit-chains"
+
+    @property
+    def audit_digests_table(self) -> str:
+        return f"{self.table_prefix}-audit-digests"
 
     @property
     def keys_table(self) -> str:
@@ -70,4 +88,7 @@ def settings() -> Settings:
         event_bus=_env("KMS_EVENT_BUS", ""),
         event_source=_env("KMS_EVENT_SOURCE", "aws.kms"),
         events_endpoint=os.environ.get("KMS_EVENTS_ENDPOINT") or None,
+        audit=_env("KMS_AUDIT", "on").lower() not in ("off", "0", "false", "no"),
+        audit_key_label=_env("KMS_AUDIT_KEY_LABEL", "kms-audit-signing-1"),
+        audit_chain_seconds=float(_env("KMS_AUDIT_CHAIN_SECONDS", "900")),
     )

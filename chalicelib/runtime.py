@@ -6,6 +6,8 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.audit.repository import AuditRepository
+from chalicelib.audit.writer import ChainWriter
 from chalicelib.clock import Clock
 from chalicelib.config import settings
 from chalicelib.domain.ids import Scope
@@ -47,6 +49,16 @@ def keys() -> KeyRepository:
 @lru_cache(maxsize=1)
 def aliases() -> AliasRepository:
     return AliasRepository(scope(), _cache())
+
+
+@lru_cache(maxsize=1)
+def audit_repository() -> AuditRepository:
+    return AuditRepository()
+
+
+@lru_cache(maxsize=1)
+def audit_writer() -> ChainWriter:
+    return ChainWriter(audit_repository(), backend(), settings().audit_chain_seconds)
 
 
 @lru_cache(maxsize=1)

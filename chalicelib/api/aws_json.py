@@ -10,7 +10,7 @@ from typing import Any
 
 from chalice.app import Request, Response
 
-from chalicelib import runtime
+from chalicelib import audit, runtime
 from chalicelib.actions import aliases, crypto, datakeys, keys, lifecycle, rotation, tags
 from chalicelib.actions.call import Call
 from chalicelib.api.render import render_response
@@ -65,11 +65,20 @@ def handle(request: Request, context: Any = None) -> Response:
     # Lambda's request id is the one API Gateway and the logs know the call by.
     request_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
     target = _header(request.headers, "x-amz-target") or ""
+    raw_body = request.raw_body or b""
+    when = runtime.now()
+    error: KmsError | None = None
     try:
-        body = dispatch(target, request.raw_body or b"")
-        return _respond(200, body, request_id)
+        status, body = 200, dispatch(target, raw_body)
     except KmsError as e:
-        return _respond(e.status, {"__type": e.code, "message": e.message}, request_id)
+        error = e
+        status, body = e.status, {"__type": e.code, "message": e.message}
+    try:
+        # Every outcome is audited, and durably so before it is answered (fail closed).
+        audit.record_call(request, target, raw_body, when, request_id, body if error is None else None, error)
+    except KmsError as e:
+        status, body = e.status, {"__type": e.code, "message": e.message}
+    return _respond(status, body, request_id)
 
 
 def dispatch(target: str, raw_body: bytes) -> dict[str, Any]:

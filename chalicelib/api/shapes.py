@@ -11,16 +11,16 @@ from botocore.model import OperationModel, ServiceModel
 _BOUNDARY = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 
 
-@lru_cache(maxsize=1)
-def service_model() -> ServiceModel:
+@lru_cache(maxsize=None)
+def service_model(service: str = "kms") -> ServiceModel:
     """Loaded once per process (about 40 ms); botocore ships it, so it matches the SDKs."""
-    return botocore.session.get_session().get_service_model("kms")
+    return botocore.session.get_session().get_service_model(service)
 
 
 @lru_cache(maxsize=None)
-def operation(name: str) -> OperationModel | None:
+def operation(name: str, service: str = "kms") -> OperationModel | None:
     """The operation named by an X-Amz-Target suffix, or None for an unknown one."""
-    model = service_model()
+    model = service_model(service)
     if name not in model.operation_names:
         return None
     return model.operation_model(name)

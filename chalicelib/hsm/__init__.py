@@ -32,6 +32,7 @@ def make_backend(settings: Settings) -> Backend:
             settings.pkcs11_token_label,
             settings.pkcs11_pin,
             settings.domain_key_label,
+            settings.audit_key_label,
         )
     if settings.hsm_backend == "soft":
         from chalicelib.hsm.soft import SoftBackend

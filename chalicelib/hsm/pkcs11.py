@@ -20,6 +20,7 @@ import pkcs11
 from pkcs11 import Attribute, KeyType, Mechanism, MechanismFlag, ObjectClass, Session
 from pkcs11.exceptions import EncryptedDataInvalid, EncryptedDataLenRange, GeneralError, PKCS11Error
 from pkcs11.mechanisms import GCMParams
+from pkcs11.util.ec import encode_ec_public_key, encode_named_curve_parameters
 
 from chalicelib.errors import InvalidCiphertextException, KMSInternalException
 from chalicelib.hsm import IV_SIZE, KEY_UNUSABLE, TAG_SIZE, pack_wrapped, unpack_wrapped
@@ -42,6 +43,14 @@ _DOMAIN_KEY_TEMPLATE = {
 # Extractable only so that C_WrapKey accepts it; sensitive, so its value is never readable.
 _FRESH_KEY_TEMPLATE = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: True}
 _WORKING_KEY_TEMPLATE = {Attribute.SENSITIVE: True, Attribute.EXTRACTABLE: False}
+_AUDIT_PRIVATE_TEMPLATE = {
+    Attribute.PRIVATE: True,
+    Attribute.SENSITIVE: True,
+    Attribute.EXTRACTABLE: False,
+    Attribute.MODIFIABLE: False,
+}
+#: SoftHSM2 2.6.1 has no CKM_ECDSA_SHA256: the audit key signs a SHA-256 digest with CKM_ECDSA.
+_AUDIT_CURVE = "secp256r1"
 
 # python-pkcs11 builds each key object's class from capability mixins at run time (a key without
 # ENCRYPT has no encrypt()), so key handles have no useful static type.
@@ -115,6 +124,7 @@ class _Token:
         self._session: Session | None = None
         self._epoch = 0
         self._domain_keys: dict[str, _Key] = {}
+        self._audit_keys: dict[str, tuple[_Key, _Key]] = {}
         self._unwrapped: OrderedDict[bytes, _Key] = OrderedDict()
 
     def session(self) -> Session:
@@ -150,6 +160,31 @@ class _Token:
                 return None
             key = self._domain_keys[label] = found[0]
         return key
+
+    def find_audit_key(self, label: str) -> tuple[_Key, _Key] | None:
+        """(private, public) handles of the EC audit signing key pair with this label, or None."""
+        session = self.session()
+        pair = self._audit_keys.get(label)
+        if pair is None:
+            halves = []
+            for object_class in (ObjectClass.PRIVATE_KEY, ObjectClass.PUBLIC_KEY):
+                found = list(session.get_objects(
+                    {Attribute.CLASS: object_class, Attribute.KEY_TYPE: KeyType.EC, Attribute.LABEL: label}
+                ))
+                if len(found) > 1:
+                    raise KMSInternalException(KEY_UNUSABLE)
+                if not found:
+                    return None
+                halves.append(found[0])
+            pair = self._audit_keys[label] = (halves[0], halves[1])
+        return pair
+
+    def audit_key(self, label: str) -> tuple[_Key, _Key]:
+        """The audit signing key pair; its absence is an internal error (provisioned at start-up)."""
+        pair = self.find_audit_key(label)
+        if pair is None:
+            raise KMSInternalException(KEY_UNUSABLE)
+        return pair
 
     def domain_key(self, label: str) -> _Key:
         """The domain key with this label; its absence is an internal error."""
@@ -194,6 +229,7 @@ class _Token:
 
     def _drop_handles(self) -> None:
         self._domain_keys.clear()
+        self._audit_keys.clear()
         self._unwrapped.clear()
 
 
@@ -234,13 +270,31 @@ def ensure_domain_key(module_path: str, token_label: str, pin: str, domain_key_l
             )
 
 
+def ensure_audit_key(module_path: str, token_label: str, pin: str, audit_key_label: str) -> None:
+    """Create the EC P-256 audit signing key pair on the token unless it exists (before workers start)."""
+    token = _token(module_path, token_label, pin)
+    with _LOCK, _hsm_call(token):
+        if token.find_audit_key(audit_key_label) is None:
+            parameters = token.session().create_domain_parameters(
+                KeyType.EC, {Attribute.EC_PARAMS: encode_named_curve_parameters(_AUDIT_CURVE)}, local=True
+            )
+            parameters.generate_keypair(
+                store=True,
+                label=audit_key_label,
+                capabilities=MechanismFlag.SIGN | MechanismFlag.VERIFY,
+                private_template=_AUDIT_PRIVATE_TEMPLATE,
+            )
+
+
 class Pkcs11Backend:
     """Key material generated and used inside the token, stored outside only wrapped (RFC 5649)."""
 
-    def __init__(self, module_path: str, token_label: str, pin: str, domain_key_label: str) -> None:
+    def __init__(self, module_path: str, token_label: str, pin: str, domain_key_label: str,
+                 audit_key_label: str = "kms-audit-signing-1") -> None:
         # No PKCS#11 call here: the session opens on first use, in the worker that uses it.
         self._token = _token(module_path, token_label, pin)
         self._domain_key_label = domain_key_label
+        self._audit_key_label = audit_key_label
 
     def generate_key_material(self) -> bytes:
         """A 256-bit AES key generated in the HSM, returned wrapped under the domain key."""
@@ -302,3 +356,19 @@ class Pkcs11Backend:
             key = self._token.forget(wrapped)
             if key is not None:
                 key.destroy()
+
+    def audit_sign(self, digest: bytes) -> bytes:
+        """ECDSA P-256 (CKM_ECDSA) over a SHA-256 digest with the audit key: r || s, 64 bytes."""
+        if len(digest) != 32:
+            raise ValueError("the audit key signs SHA-256 digests only")
+        with _LOCK, _hsm_call(self._token):
+            private, _ = self._token.audit_key(self._audit_key_label)
+            signature: bytes = private.sign(digest, mechanism=Mechanism.ECDSA)
+        return signature
+
+    def audit_public_key(self) -> bytes:
+        """DER SubjectPublicKeyInfo of the audit signing key."""
+        with _LOCK, _hsm_call(self._token):
+            _, public = self._token.audit_key(self._audit_key_label)
+            der: bytes = encode_ec_public_key(public)
+        return der

@@ -25,3 +25,9 @@ class Backend(Protocol):
 
     def destroy_key_material(self, wrapped: bytes) -> None:
         """Forget every cached object derived from `wrapped` (the store deletes the bytes)."""
+
+    def audit_sign(self, digest: bytes) -> bytes:
+        """ECDSA P-256 over a 32-byte SHA-256 digest with the audit signing key: r || s, 64 bytes."""
+
+    def audit_public_key(self) -> bytes:
+        """The audit signing key's public half as DER SubjectPublicKeyInfo."""

@@ -9,6 +9,9 @@ from __future__ import annotations
 import os
 
 from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric.utils import Prehashed, decode_dss_signature
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.keywrap import (
     InvalidUnwrap,
@@ -28,6 +31,8 @@ class SoftBackend:
             raise ValueError("the domain key must be 32 bytes (AES-256)")
         self._domain_key = domain_key if domain_key is not None else os.urandom(32)
         self._label = domain_key_label
+        # The audit signing key lives as long as this instance: fine for tests, useless for a trail.
+        self._audit_key = ec.generate_private_key(ec.SECP256R1())
 
     def generate_key_material(self) -> bytes:
         """A fresh 256-bit key wrapped under the domain key."""
@@ -55,6 +60,20 @@ class SoftBackend:
 
     def destroy_key_material(self, wrapped: bytes) -> None:
         """Nothing to forget: this backend unwraps on every call and caches nothing."""
+
+    def audit_sign(self, digest: bytes) -> bytes:
+        """ECDSA P-256 over a SHA-256 digest: r || s, 64 bytes, as CKM_ECDSA returns it."""
+        if len(digest) != 32:
+            raise ValueError("the audit key signs SHA-256 digests only")
+        der = self._audit_key.sign(digest, ec.ECDSA(Prehashed(hashes.SHA256())))
+        r, s = decode_dss_signature(der)
+        return r.to_bytes(32, "big") + s.to_bytes(32, "big")
+
+    def audit_public_key(self) -> bytes:
+        """DER SubjectPublicKeyInfo of the audit signing key."""
+        return self._audit_key.public_key().public_bytes(
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
 
     def _cipher(self, wrapped: bytes) -> AESGCM:
         label, wrapped_key = unpack_wrapped(wrapped)
