@@ -19,11 +19,10 @@ def render_response(shape: StructureShape | None, result: dict[str, Any]) -> dic
     return _structure(shape, result)
 
 
-def _structure(shape: StructureShape, value: Any) -> dict[str, Any]:
-    get = value.get if isinstance(value, dict) else lambda name: getattr(value, name, None)
+def _structure(shape: StructureShape, value: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name, member in shape.members.items():
-        item = get(snake(name))
+        item = value.get(snake(name))
         if item is not None:
             out[name] = _value(member, item)
     return out
@@ -35,9 +34,9 @@ def _value(shape: Shape, value: Any) -> Any:
         assert isinstance(shape, StructureShape)
         return _structure(shape, value)
     if kind == "list":
-        return [_value(shape.member, v) for v in value]  # type: ignore[attr-defined]
+        return [_value(shape.member, v) for v in value]
     if kind == "map":
-        return {k: _value(shape.value, v) for k, v in value.items()}  # type: ignore[attr-defined]
+        return {k: _value(shape.value, v) for k, v in value.items()}
     if kind == "blob":
         return base64.b64encode(value).decode("ascii")
     if kind == "timestamp":

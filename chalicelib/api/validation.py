@@ -60,7 +60,7 @@ def _value(shape: Shape, raw: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(raw, list):
             raise SerializationException("Start of list found where not expected")
         items = [
-            _value(shape.member, item, f"{path}.{i}.member", problems)  # type: ignore[attr-defined]
+            _value(shape.member, item, f"{path}.{i}.member", problems)
             for i, item in enumerate(raw, start=1)
         ]
         _length(len(raw), meta, path, _describe_list(raw), problems)
@@ -69,7 +69,7 @@ def _value(shape: Shape, raw: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(raw, dict):
             raise SerializationException("Start of structure or map found where not expected.")
         return {
-            _value(shape.key, k, path, problems): _value(shape.value, v, path, problems)  # type: ignore[attr-defined]
+            _value(shape.key, k, path, problems): _value(shape.value, v, path, problems)
             for k, v in raw.items()
         }
     if kind == "string":
