@@ -63,7 +63,7 @@ def _value(shape: Shape, raw: Any, path: str, problems: list[str]) -> Any:
             _value(shape.member, item, f"{path}.{i}.member", problems)
             for i, item in enumerate(raw, start=1)
         ]
-        _length(len(raw), meta, path, _describe_list(raw), problems)
+        _bounds(len(raw), meta, path, _describe_list(raw), problems)
         return items
     if kind == "map":
         if not isinstance(raw, dict):
@@ -76,7 +76,7 @@ def _value(shape: Shape, raw: Any, path: str, problems: list[str]) -> Any:
         if not isinstance(raw, str):
             raise SerializationException(f"{_json_kind(raw)} can not be converted to a String")
         shown = "***" if meta.get("sensitive") else raw
-        _length(len(raw), meta, path, shown, problems)
+        _bounds(len(raw), meta, path, shown, problems)
         enum = getattr(shape, "enum", None) or []
         if enum and raw not in enum:
             problems.append(
@@ -98,21 +98,12 @@ def _value(shape: Shape, raw: Any, path: str, problems: list[str]) -> Any:
         except (binascii.Error, ValueError):
             raise SerializationException("Base64 encoded binary data could not be decoded.") from None
         # AWS prints the Java buffer here, never the bytes; so do we.
-        _length(len(data), meta, path, f"java.nio.HeapByteBuffer[pos=0 lim={len(data)} cap={len(data)}]", problems)
+        _bounds(len(data), meta, path, f"java.nio.HeapByteBuffer[pos=0 lim={len(data)} cap={len(data)}]", problems)
         return data
     if kind in ("integer", "long"):
         if isinstance(raw, bool) or not isinstance(raw, int):
             raise SerializationException(f"{_json_kind(raw)} can not be converted to an Integer")
-        if "min" in meta and raw < meta["min"]:
-            problems.append(
-                f"Value '{raw}' at '{path}' failed to satisfy constraint: "
-                f"Member must have value greater than or equal to {meta['min']}"
-            )
-        if "max" in meta and raw > meta["max"]:
-            problems.append(
-                f"Value '{raw}' at '{path}' failed to satisfy constraint: "
-                f"Member must have value less than or equal to {meta['max']}"
-            )
+        _bounds(raw, meta, path, str(raw), problems, "value")
         return raw
     if kind == "boolean":
         if not isinstance(raw, bool):
@@ -125,16 +116,19 @@ def _value(shape: Shape, raw: Any, path: str, problems: list[str]) -> Any:
     raise SerializationException(f"Unsupported member type {kind}")
 
 
-def _length(size: int, meta: dict[str, Any], path: str, shown: str, problems: list[str]) -> None:
+def _bounds(
+    size: int, meta: dict[str, Any], path: str, shown: str, problems: list[str], what: str = "length"
+) -> None:
+    """The model's min/max on a length or on an integer value, worded as AWS words them."""
     if "min" in meta and size < meta["min"]:
         problems.append(
             f"Value '{shown}' at '{path}' failed to satisfy constraint: "
-            f"Member must have length greater than or equal to {meta['min']}"
+            f"Member must have {what} greater than or equal to {meta['min']}"
         )
     if "max" in meta and size > meta["max"]:
         problems.append(
             f"Value '{shown}' at '{path}' failed to satisfy constraint: "
-            f"Member must have length less than or equal to {meta['max']}"
+            f"Member must have {what} less than or equal to {meta['max']}"
         )
 
 
