@@ -2,7 +2,7 @@
 
 from chalice import Chalice, Rate
 
-from chalicelib import runtime
+from chalicelib import audit, runtime
 from chalicelib.api import aws_json
 from chalicelib.config import settings
 
@@ -17,6 +17,11 @@ def aws_json_1_1():  # type: ignore[no-untyped-def]
 @app.schedule(Rate(1, unit=Rate.HOURS))
 def scheduled_jobs(event):  # type: ignore[no-untyped-def]
     runtime.sweeper().run(runtime.now())
+
+
+@app.schedule(Rate(5, unit=Rate.MINUTES))
+def seal_audit_digest(event):  # type: ignore[no-untyped-def]
+    audit.seal_digest()
 
 
 if settings().local_admin:

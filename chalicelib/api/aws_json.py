@@ -11,8 +11,9 @@ from typing import Any
 from chalice.app import Request, Response
 
 from chalicelib import audit, runtime
-from chalicelib.actions import aliases, crypto, datakeys, keys, lifecycle, rotation, tags
+from chalicelib.actions import aliases, crypto, datakeys, keys, lifecycle, rotation, tags, usage
 from chalicelib.actions.call import Call
+from chalicelib.api import cloudtrail
 from chalicelib.api.render import render_response
 from chalicelib.api.shapes import operation
 from chalicelib.api.validation import parse_request
@@ -57,6 +58,7 @@ HANDLERS: dict[str, Handler] = {
     "GetKeyRotationStatus": rotation.get_key_rotation_status,
     "RotateKeyOnDemand": rotation.rotate_key_on_demand,
     "ListKeyRotations": rotation.list_key_rotations,
+    "GetKeyLastUsage": usage.get_key_last_usage,
 }
 
 
@@ -65,7 +67,8 @@ def handle(request: Request, context: Any = None) -> Response:
     # Lambda's request id is the one API Gateway and the logs know the call by.
     request_id = getattr(context, "aws_request_id", None) or str(uuid.uuid4())
     target = _header(request.headers, "x-amz-target") or ""
-    raw_body = request.raw_body or b""
+    raw = request.raw_body or b""
+    raw_body = raw.encode() if isinstance(raw, str) else raw
     when = runtime.now()
     error: KmsError | None = None
     try:
@@ -83,6 +86,8 @@ def handle(request: Request, context: Any = None) -> Response:
 
 def dispatch(target: str, raw_body: bytes) -> dict[str, Any]:
     """Run the action an X-Amz-Target names on a raw JSON body; raises KmsError."""
+    if target.startswith(cloudtrail.TARGET_PREFIX):
+        return cloudtrail.dispatch(target, _json(raw_body))
     name = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else ""
     handler = HANDLERS.get(name)
     model = operation(name) if handler else None

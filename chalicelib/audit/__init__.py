@@ -84,6 +84,14 @@ def emit_service_event(event_name: str, key_arn: str, details: dict[str, Any]) -
     _append(when, build)
 
 
+def seal_digest() -> int | None:
+    """Seal the open chains' heads into a new signed digest (the scheduled job); its number or None."""
+    from chalicelib import runtime
+    from chalicelib.audit.digest import seal
+
+    return seal(runtime.audit_repository(), runtime.backend(), runtime.now(), settings().audit_chain_seconds)
+
+
 def _append(when: datetime, build: Callable[[str], dict[str, Any]]) -> None:
     from chalicelib import runtime
 

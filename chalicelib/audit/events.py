@@ -202,4 +202,6 @@ def _get(headers: Any, name: str) -> str | None:
     if headers is None:
         return None
     value = headers.get(name)
-    return value if value is not None else headers.get(name.title())
+    if value is None:
+        value = headers.get(name.title())
+    return str(value) if value is not None else None

@@ -40,12 +40,12 @@ def redact(shape: Shape | None, value: Any) -> Any:
     if kind == "list":
         if not isinstance(value, list):
             return None
-        items = [redact(shape.member, v) for v in value]  # type: ignore[attr-defined]
+        items = [redact(shape.member, v) for v in value]
         return [v for v in items if v is not None]
     if kind == "map":
         if not isinstance(value, dict):
             return None
-        pairs = {k: redact(shape.value, v) for k, v in value.items() if isinstance(k, str)}  # type: ignore[attr-defined]
+        pairs = {k: redact(shape.value, v) for k, v in value.items() if isinstance(k, str)}
         return {k: v for k, v in pairs.items() if v is not None}
     if kind == "string":
         if not isinstance(value, str):
