@@ -81,6 +81,7 @@ def ensure_installed() -> Path:
         )
         if result.returncode != 0:
             raise StoreError(f"npm ci for dynalite failed:\n{result.stderr.strip()}")
+        os.chmod(work, 0o755)  # mkdtemp made it private
         try:
             os.rename(work, target)
         except OSError:
