@@ -41,6 +41,10 @@ class Settings:
     audit_key_label: str = "kms-audit-signing-1"
     #: Seconds a writer appends to one audit chain before it starts a new one (docs/audit.md).
     audit_chain_seconds: float = 900.0
+    #: Local mode: directory of the audit spool (chalicelib/audit/spool.py); empty: one PutItem per record.
+    audit_spool_dir: str = ""
+    #: fdatasync each spooled record (power-loss durability; costs ~0.5 ms per call).
+    audit_fsync: bool = False
 
     @property
     def audit_events_table(self) -> str:
@@ -91,4 +95,6 @@ def settings() -> Settings:
         audit=_env("KMS_AUDIT", "on").lower() not in ("off", "0", "false", "no"),
         audit_key_label=_env("KMS_AUDIT_KEY_LABEL", "kms-audit-signing-1"),
         audit_chain_seconds=float(_env("KMS_AUDIT_CHAIN_SECONDS", "900")),
+        audit_spool_dir=_env("KMS_AUDIT_SPOOL_DIR", ""),
+        audit_fsync=_env("KMS_AUDIT_FSYNC", "off").lower() in ("on", "1", "true", "yes"),
     )

@@ -6,7 +6,9 @@ from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
+from chalicelib.audit.direct import DirectTable
 from chalicelib.audit.repository import AuditRepository
+from chalicelib.audit.spool import Spool
 from chalicelib.audit.writer import ChainWriter
 from chalicelib.clock import Clock
 from chalicelib.config import settings
@@ -57,8 +59,16 @@ def audit_repository() -> AuditRepository:
 
 
 @lru_cache(maxsize=1)
+def audit_spool() -> Spool | None:
+    s = settings()
+    if not s.audit_spool_dir:
+        return None
+    return Spool(s.audit_spool_dir, DirectTable(s.audit_events_table, s.region, s.dynamodb_endpoint), s.audit_fsync)
+
+
+@lru_cache(maxsize=1)
 def audit_writer() -> ChainWriter:
-    return ChainWriter(audit_repository(), backend(), settings().audit_chain_seconds)
+    return ChainWriter(audit_repository(), backend(), settings().audit_chain_seconds, audit_spool())
 
 
 @lru_cache(maxsize=1)

@@ -7,12 +7,14 @@ from typing import Any
 
 from chalicelib import runtime
 from chalicelib.actions.call import Call
+from chalicelib.audit import flush
 from chalicelib.audit.lookup import last_usage
 
 
 def get_key_last_usage(ctx: Call, *, key_id: str) -> dict[str, Any]:
     """The key's newest successful cryptographic use on record, and since when uses are recorded."""
     key = ctx.keys.get(ctx.key_id(key_id))  # key id or key ARN; AWS takes no alias here
+    flush()
     repo = runtime.audit_repository()
     started = repo.trail_start()
     # AWS: "the date KMS began recording cryptographic activity for this key, or the date the

@@ -15,6 +15,7 @@ from chalicelib import runtime
 from chalicelib.api.render import render_response
 from chalicelib.api.shapes import operation
 from chalicelib.api.validation import parse_request
+from chalicelib.audit import flush
 from chalicelib.audit.chain import dumps
 from chalicelib.audit.lookup import HISTORY, PAGE, BadToken, Query, lookup
 from chalicelib.errors import (
@@ -95,6 +96,7 @@ def lookup_events(
         return {"events": []}  # this trail holds no Insights events
     query = Query(start, end, attribute.get("attribute_key"), attribute.get("attribute_value"),
                   asked=f"{start_time}|{end_time}")
+    flush()
     try:
         events, token = lookup(runtime.audit_repository(), query, max_results or PAGE, next_token)
     except BadToken:

@@ -84,11 +84,21 @@ def emit_service_event(event_name: str, key_arn: str, details: dict[str, Any]) -
     _append(when, build)
 
 
+def flush() -> None:
+    """Ship every spooled record to the table (local mode), so that readers see every answered call."""
+    from chalicelib import runtime
+
+    spool = runtime.audit_spool()
+    if spool is not None:
+        spool.flush()
+
+
 def seal_digest() -> int | None:
     """Seal the open chains' heads into a new signed digest (the scheduled job); its number or None."""
     from chalicelib import runtime
     from chalicelib.audit.digest import seal
 
+    flush()
     return seal(runtime.audit_repository(), runtime.backend(), runtime.now(), settings().audit_chain_seconds)
 
 

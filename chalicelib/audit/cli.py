@@ -39,6 +39,8 @@ def main(argv: list[str] | None = None) -> int:
         os.environ["KMS_TABLE_PREFIX"] = args.table_prefix
     if args.data_dir:
         os.environ["SOFTHSM2_CONF"] = str(args.data_dir / "softhsm" / "softhsm2.conf")
+        # Records a local server spooled but has not shipped yet are part of the trail.
+        os.environ["KMS_AUDIT_SPOOL_DIR"] = str(args.data_dir / "audit-spool")
     if os.environ.get("KMS_DYNAMODB_ENDPOINT"):
         # A local store takes any credentials; do not let a user's profile get in the way.
         os.environ.setdefault("AWS_ACCESS_KEY_ID", "kms-local")
@@ -57,7 +59,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _run(args: argparse.Namespace) -> int:
     from chalicelib import runtime
-    from chalicelib.audit import seal_digest
+    from chalicelib.audit import flush, seal_digest
     from chalicelib.audit.signing import from_pem, to_pem
     from chalicelib.audit.verify import verify
 
@@ -67,6 +69,7 @@ def _run(args: argparse.Namespace) -> int:
     if args.seal:
         number = seal_digest()
         print(f"sealed digest {number}" if number else "nothing new to seal", file=sys.stderr)
+    flush()
     public_key = from_pem(args.public_key.read_bytes()) if args.public_key else runtime.backend().audit_public_key()
     repo = runtime.audit_repository()
     report = verify(repo.all_events(), repo.chains(), repo.digests(), public_key)

@@ -14,6 +14,7 @@ import json
 import os
 import ssl
 import threading
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -56,8 +57,29 @@ class DirectTable:
         item = out.get("Item")
         return item if isinstance(item, dict) else None
 
-    def _call(self, operation: str, body: dict[str, Any]) -> dict[str, Any]:
-        data = json.dumps(body, separators=(",", ":")).encode()
+    def batch_put(self, items: list[bytes], attempts: int = 5) -> None:
+        """Unconditional BatchWriteItem of up to 25 items, each given as its DynamoDB JSON text.
+
+        Unprocessed items are retried with a short backoff; raises a retryable KmsError if some
+        are still unwritten after `attempts` rounds.
+        """
+        if not 0 < len(items) <= 25:
+            raise ValueError("BatchWriteItem takes 1 to 25 items")
+        # Built as text: the items are already JSON, and parsing them only to re-encode is waste.
+        prefix = b'{"RequestItems":{' + json.dumps(self.table).encode() + b':['
+        data = prefix + b",".join(b'{"PutRequest":{"Item":' + item + b"}}" for item in items) + b"]}}"
+        for attempt in range(attempts):
+            out = self._call("BatchWriteItem", data)
+            unprocessed = (out.get("UnprocessedItems") or {}).get(self.table) or []
+            if not unprocessed:
+                return
+            body = {"RequestItems": {self.table: unprocessed}}
+            data = json.dumps(body, separators=(",", ":")).encode()
+            time.sleep(0.01 * 2**attempt)
+        raise DependencyTimeoutException("The audit store is busy; retry the request.")
+
+    def _call(self, operation: str, body: dict[str, Any] | bytes) -> dict[str, Any]:
+        data = body if isinstance(body, bytes) else json.dumps(body, separators=(",", ":")).encode()
         with self._lock:
             # One retry on a fresh connection: a kept-alive connection the server closed fails
             # on first use. A retried PutItem that had landed comes back as ConditionFailed,

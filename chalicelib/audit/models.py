@@ -2,7 +2,9 @@
 
 - events: one item per record, keyed (chain, seq); indexes by day and by key serve LookupEvents
   and GetKeyLastUsage. The hashed JSON is `event`; the other attributes are derived from it for
-  the indexes, and the verifier checks that they still agree with it.
+  the indexes, and the verifier checks that they still agree with it. The indexes project keys
+  only (plus `used`): every record is written on some call's path and read rarely, and a full
+  copy per index made each write ~30% dearer in the embedded store.
 - chains: one item per chain (its signed registration and the last sealed head), plus the
   `#trail` item recording when the trail began. `open` is set while a chain may still grow, so
   the sealer finds live chains through a sparse index instead of a scan.
@@ -18,7 +20,7 @@ from pynamodb.attributes import (
     UnicodeAttribute,
     UTCDateTimeAttribute,
 )
-from pynamodb.indexes import AllProjection, GlobalSecondaryIndex, KeysOnlyProjection
+from pynamodb.indexes import GlobalSecondaryIndex, IncludeProjection, KeysOnlyProjection
 from pynamodb.models import Model
 
 from chalicelib.config import settings
@@ -28,7 +30,7 @@ from chalicelib.store.models import _meta
 class ByDay(GlobalSecondaryIndex["AuditEventModel"]):
     class Meta:
         index_name = "by_day"
-        projection = AllProjection()
+        projection = KeysOnlyProjection()
 
     day = UnicodeAttribute(hash_key=True)
     at = UnicodeAttribute(range_key=True)
@@ -37,7 +39,7 @@ class ByDay(GlobalSecondaryIndex["AuditEventModel"]):
 class ByKey(GlobalSecondaryIndex["AuditEventModel"]):
     class Meta:
         index_name = "by_key"
-        projection = AllProjection()
+        projection = IncludeProjection(["used"])
 
     key = UnicodeAttribute(hash_key=True)
     at = UnicodeAttribute(range_key=True)
@@ -48,7 +50,7 @@ class BySecondKey(GlobalSecondaryIndex["AuditEventModel"]):
 
     class Meta:
         index_name = "by_key2"
-        projection = AllProjection()
+        projection = IncludeProjection(["used"])
 
     key2 = UnicodeAttribute(hash_key=True)
     at = UnicodeAttribute(range_key=True)

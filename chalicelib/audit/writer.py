@@ -15,10 +15,10 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from chalicelib.audit.chain import Record, digest_of, dumps, event_id, genesis_hash, new_chain_id, record_hash
-from chalicelib.audit.index import index_fields
+from chalicelib.audit.index import IndexFields, index_fields
 from chalicelib.audit.repository import AuditRepository
 from chalicelib.errors import DependencyTimeoutException, KmsError
 from chalicelib.hsm.protocol import Backend
@@ -27,6 +27,11 @@ from chalicelib.store.errors import ConditionFailed
 log = logging.getLogger(__name__)
 
 AUDIT_UNAVAILABLE = "The audit trail could not be written; retry the request."
+
+
+class Sink(Protocol):
+    def append(self, record: Record, fields: IndexFields) -> None:
+        """Make the record durable, or raise (KmsError, ConditionFailed)."""
 
 
 @dataclass
@@ -44,8 +49,11 @@ def registration(chain: str, started: datetime) -> str:
 
 
 class ChainWriter:
-    def __init__(self, repo: AuditRepository, hsm: Backend, max_age_seconds: float) -> None:
+    def __init__(self, repo: AuditRepository, hsm: Backend, max_age_seconds: float,
+                 sink: Sink | None = None) -> None:
         self._repo = repo
+        #: Where records go: the repository (a conditional PutItem each), or the local spool.
+        self._sink: Sink = sink if sink is not None else repo
         self._hsm = hsm
         self._max_age = timedelta(seconds=max_age_seconds)
         self._head: _Head | None = None
@@ -64,7 +72,7 @@ class ChainWriter:
             text = dumps(event)
             record = Record(head.chain, seq, head.hash, record_hash(head.hash, text), text)
             try:
-                self._repo.append(record, index_fields(event, now))
+                self._sink.append(record, index_fields(event, now))
             except (KmsError, ConditionFailed) as e:
                 self._head = None
                 log.warning("audit append failed (%s); starting a new chain", type(e).__name__)

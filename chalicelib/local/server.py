@@ -183,6 +183,9 @@ def service_env(data_dir: Path, softhsm_conf: Path, dynamodb_endpoint: str) -> d
         KMS_CLOCK_FILE=str(data_dir / "clock-offset"),
         KMS_LOCAL_ADMIN="1",
     )
+    # Local mode only (chalicelib/audit/spool.py): audit records are made durable in the data dir
+    # before each answer and shipped to the audit table in batches; KMS_AUDIT_SPOOL_DIR="" opts out.
+    env.setdefault("KMS_AUDIT_SPOOL_DIR", str(data_dir / "audit-spool"))
     # Workers import the same chalicelib (and app.py) as this launcher, not whatever the
     # current directory or another install would offer.
     root = str(_project_root())

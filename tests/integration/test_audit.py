@@ -100,10 +100,10 @@ def _descends_from(pid: int, ancestor: int) -> bool:
 
 
 @contextlib.contextmanager
-def _serve(tmp: Path) -> Iterator[Served]:
+def _serve(tmp: Path, **extra_env: str) -> Iterator[Served]:
     data_dir = tmp / "data"
     log_path = tmp / "server.log"
-    env = dict(os.environ, KMS_ACCOUNT_ID=ACCOUNT_ID, KMS_REGION=REGION, PYTHONUNBUFFERED="1")
+    env = dict(os.environ, KMS_ACCOUNT_ID=ACCOUNT_ID, KMS_REGION=REGION, PYTHONUNBUFFERED="1", **extra_env)
     with open(log_path, "wb") as log:
         proc = subprocess.Popen(
             [sys.executable, "-m", "chalicelib.local", "--host", "127.0.0.1", "--port", str(_free_port()),
@@ -214,7 +214,9 @@ def test_no_plaintext_or_data_key_reaches_a_record_or_a_log_line(served: Served,
     with pytest.raises(ClientError):  # a failed call with a plaintext in it
         kms.encrypt(KeyId=f"alias/none-{uuid.uuid4().hex[:6]}", Plaintext=plaintext)
 
+    kms.list_keys()  # a reader: ships what is spooled
     stored = json.dumps(all_items(served), default=lambda b: base64.b64encode(b).decode())
+    stored += "".join(p.read_text(errors="replace") for p in (served.data_dir / "audit-spool").glob("*"))
     log = served.log_path.read_bytes()
     for secret in secrets:
         for form in (secret, base64.b64encode(secret), secret.hex().encode()):
@@ -351,9 +353,15 @@ def _sealed_chain(served: Served, kms: Any, calls: int = 5) -> Iterator[tuple[st
     try:
         yield chain, original
     finally:
+        restore = {int(i["seq"]["N"]): i for i in original}
         for item in _chain_items(served, chain):
-            _delete(served, chain, int(item["seq"]["N"]))
-        for item in original:
+            seq = int(item["seq"]["N"])
+            wanted = restore.pop(seq, None)
+            if wanted is None:
+                _delete(served, chain, seq)
+            elif item != wanted:
+                _put(served, wanted)
+        for item in restore.values():
             _put(served, item)
         assert served.verify()[0] == 0
 
@@ -432,15 +440,43 @@ def test_verifier_names_a_forged_digest(served: Served, kms: Any) -> None:
             store.put_item(TableName="kms-audit-digests", Item=newest)
 
 
-def test_audit_failure_fails_the_call_with_a_retryable_error(tmp_path: Path) -> None:
-    with _serve(tmp_path) as served:
+def assert_retryable_failure(kms: Any, key_id: str) -> None:
+    with pytest.raises(ClientError) as e:
+        kms.encrypt(KeyId=key_id, Plaintext=b"x")
+    error = e.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 500
+    assert error["Error"]["Code"] in ("DependencyTimeoutException", "KMSInternalException")
+    assert "CiphertextBlob" not in error
+
+
+def test_unwritable_spool_fails_the_call_with_a_retryable_error(served: Served, kms: Any, cloudtrail: Any) -> None:
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    spool = served.data_dir / "audit-spool"
+    moved = served.data_dir / "audit-spool.moved"
+    spool.rename(moved)
+    spool.write_text("in the way")  # no new segment can be created
+    for segment in moved.glob("*.spool"):
+        # Take the open segment away from its writer, keeping its records under the same name.
+        content = segment.read_bytes()
+        segment.unlink()
+        segment.write_bytes(content)
+    try:
+        assert_retryable_failure(kms, key_id)
+    finally:
+        spool.unlink()
+        moved.rename(spool)
+    kms.encrypt(KeyId=key_id, Plaintext=b"x")  # a new chain, and calls succeed again
+    names = [e["EventName"] for e in cloudtrail.lookup_events(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": key_id}])["Events"]]
+    assert names == ["Encrypt", "CreateKey"]  # the failed call left no record: it was not answered
+    assert served.verify()[0] == 0
+
+
+def test_unwritable_store_fails_the_call_when_records_go_straight_to_it(tmp_path: Path) -> None:
+    """Without the spool (the AWS shape: one conditional PutItem per record)."""
+    with _serve(tmp_path, KMS_AUDIT_SPOOL_DIR="") as served:
         kms = served.client("kms")
         key_id = kms.create_key()["KeyMetadata"]["KeyId"]
-        store = served.store()
-        store.delete_table(TableName="kms-audit-events")
-        with pytest.raises(ClientError) as e:
-            kms.encrypt(KeyId=key_id, Plaintext=b"x")
-        error = e.value.response
-        assert error["ResponseMetadata"]["HTTPStatusCode"] == 500
-        assert error["Error"]["Code"] in ("DependencyTimeoutException", "KMSInternalException")
-        assert "CiphertextBlob" not in error
+        assert not (served.data_dir / "audit-spool").exists()
+        served.store().delete_table(TableName="kms-audit-events")
+        assert_retryable_failure(kms, key_id)
