@@ -1,4 +1,5 @@
-"""Events of the scheduled jobs, shaped like AWS KMS's EventBridge events (source aws.kms)."""
+"""Events of the scheduled jobs: an EventBridge event shaped like AWS KMS's (source aws.kms) and
+an AwsServiceEvent audit record (RotateKey, DeleteKey) as CloudTrail has them."""
 
 from __future__ import annotations
 
@@ -9,12 +10,16 @@ from typing import Any
 
 import boto3
 
+from chalicelib import audit
 from chalicelib.config import Settings
+from chalicelib.errors import KmsError
 
 log = logging.getLogger(__name__)
 
 ROTATION = "KMS CMK Rotation"
 DELETION = "KMS CMK Deletion"
+#: The CloudTrail eventName AWS KMS records for each job event.
+_AUDIT_NAMES = {ROTATION: "RotateKey", DELETION: "DeleteKey"}
 
 
 class EventPublisher:
@@ -25,9 +30,14 @@ class EventPublisher:
         self._client: Any = None
 
     def publish(self, detail_type: str, key_arn: str, key_id: str, now: datetime) -> None:
-        """Best effort after the state change is stored: a failed send is logged, not retried."""
+        """After the state change is stored: a failed send or audit write is logged, not retried
+        (the change itself stands; the next sweep finds nothing left to do for this key)."""
         detail = {"key-id": key_id}
         log.info(json.dumps({"event": detail_type, "key": key_arn, "time": now.isoformat()}))
+        try:
+            audit.emit_service_event(_AUDIT_NAMES[detail_type], key_arn, {"keyId": key_id})
+        except KmsError:
+            log.exception("could not audit %s for %s", detail_type, key_arn)
         if not self._settings.event_bus:
             return
         entry = {

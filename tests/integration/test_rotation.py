@@ -86,6 +86,14 @@ def received_events(queue: tuple[Any, str]) -> list[dict[str, Any]]:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=m["ReceiptHandle"])
 
 
+def audited_service_events(endpoint: str, key_id: str) -> list[str]:
+    """Names of the AwsServiceEvent audit records about a key, from the CloudTrail endpoint."""
+    pages = _client("cloudtrail", endpoint).get_paginator("lookup_events").paginate(
+        LookupAttributes=[{"AttributeKey": "ResourceName", "AttributeValue": key_arn_of(key_id)}])
+    records = [json.loads(e["CloudTrailEvent"]) for p in pages for e in p["Events"]]
+    return [r["eventName"] for r in records if r["eventType"] == "AwsServiceEvent"]
+
+
 def test_enable_rotation_reports_status_and_next_date(kms: Any, endpoint: str, key_id: str) -> None:
     assert kms.get_key_rotation_status(KeyId=key_id)["KeyRotationEnabled"] is False
     kms.enable_key_rotation(KeyId=key_id)
@@ -127,6 +135,7 @@ def test_advancing_the_clock_and_running_jobs_rotates_and_old_ciphertext_decrypt
     events = [e for e in received_events(queue) if e["resources"] == [key_arn_of(key_id)]]
     assert [(e["source"], e["detail-type"], e["detail"]["key-id"]) for e in events] == [
         ("aws.kms", "KMS CMK Rotation", key_id)]
+    assert audited_service_events(endpoint, key_id) == ["RotateKey"]
 
 
 def test_on_demand_rotations_keep_every_version_decrypting(kms: Any, key_id: str) -> None:
@@ -197,6 +206,7 @@ def test_deletion_after_the_window_makes_the_key_gone(
     assert key_id not in listed
     events = [e for e in received_events(queue) if e["resources"] == [key_arn_of(key_id)]]
     assert [e["detail-type"] for e in events] == ["KMS CMK Deletion"]
+    assert audited_service_events(endpoint, key_id) == ["DeleteKey"]
 
 
 def test_clock_only_moves_forward(endpoint: str) -> None:
