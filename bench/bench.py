@@ -165,9 +165,9 @@ class Server:
         self._log.close()
 
 
-def start_ours(workdir: Path, workers: int | None, extra_env: dict[str, str]) -> Server:
+def start_ours(workdir: Path, workers: int | None, extra_env: dict[str, str], name: str = "ours") -> Server:
     port = _free_port()
-    data_dir = workdir / "ours-data"
+    data_dir = workdir / f"{name}-data"
     data_dir.mkdir()
     cmd = [sys.executable, "-m", "chalicelib.local", "--host", "127.0.0.1", "--port", str(port),
            "--data-dir", str(data_dir)]
@@ -175,7 +175,7 @@ def start_ours(workdir: Path, workers: int | None, extra_env: dict[str, str]) ->
         cmd += ["--workers", str(workers)]
     env = dict(os.environ, KMS_ACCOUNT_ID=ACCOUNT_ID, KMS_REGION=REGION, PYTHONUNBUFFERED="1")
     env.update(extra_env)
-    server = Server("ours", cmd, workdir / "ours.log", env)
+    server = Server(name, cmd, workdir / f"{name}.log", env)
     deadline = time.monotonic() + OURS_START_TIMEOUT
     while True:
         match = READY_LINE.search(_tail(server.log_path, 1_000_000))
@@ -370,10 +370,10 @@ def _fmt(value: float | None, width: int) -> str:
 
 
 def print_table(results: dict[str, dict[str, dict[str, Any]]], targets: list[str]) -> None:
-    head = (f"{'action':<16} {'target':<6} {'calls':>7} {'errors':>6} {'ops/s':>8} {'p50 ms':>7} "
+    head = (f"{'action':<16} {'target':<7} {'calls':>7} {'errors':>6} {'ops/s':>8} {'p50 ms':>7} "
             f"{'p99 ms':>7} {'srv CPU':>8} {'cli CPU':>8} {'ours/moto':>9}")
     print(head)
-    print(f"{'':<16} {'':<6} {'':>7} {'':>6} {'':>8} {'':>7} {'':>7} {'ms/call':>8} {'ms/call':>8} {'ops/s':>9}")
+    print(f"{'':<16} {'':<7} {'':>7} {'':>6} {'':>8} {'':>7} {'':>7} {'ms/call':>8} {'ms/call':>8} {'ops/s':>9}")
     print("-" * len(head))
     for action in ACTIONS:
         per = results.get(action, {})
@@ -383,7 +383,7 @@ def print_table(results: dict[str, dict[str, dict[str, Any]]], targets: list[str
         shown = [t for t in targets if t in per]
         for target in shown:
             r = per[target]
-            print(f"{action:<16} {target:<6} {r['calls']:>7} {r['errors']:>6} {r['ops_per_s']:>8.1f} "
+            print(f"{action:<16} {target:<7} {r['calls']:>7} {r['errors']:>6} {r['ops_per_s']:>8.1f} "
                   f"{_fmt(r['p50_ms'], 7)} {_fmt(r['p99_ms'], 7)} {_fmt(r['server_cpu_ms_per_call'], 8)} "
                   f"{_fmt(r['client_cpu_ms_per_call'], 8)} {ratio if target == shown[-1] else '':>9}")
 
@@ -404,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--ours-env", action="append", default=[], metavar="NAME=VALUE",
                     help="extra environment for our server, for experiments (e.g. KMS_AUDIT=off); repeatable")
     ap.add_argument("--json", dest="json_out", help="write the figures to this JSON file")
+    ap.add_argument("--audit-compare", action="store_true",
+                    help="also run our server with KMS_AUDIT=off (target 'noaudit'), interleaved, "
+                         "and report the audit trail's cost (issue #4: at most 30%% fewer ops/s)")
     args = ap.parse_args(argv)
     if not 1 <= args.rounds <= 10:
         ap.error("--rounds must be between 1 and 10")
@@ -414,6 +417,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.ours_url and not re.match(r"^http://(127\.\d+\.\d+\.\d+|localhost)(:\d+)?/?$", args.ours_url):
         ap.error("--ours-url must be a loopback http URL")
     targets = [args.only] if args.only else ["ours", "moto"]
+    if args.audit_compare:
+        if args.ours_url or args.only == "moto":
+            ap.error("--audit-compare starts both of our servers itself")
+        targets.insert(1, "noaudit")
     if any("=" not in e for e in args.ours_env):
         ap.error("--ours-env takes NAME=VALUE")
     ours_env = dict(e.split("=", 1) for e in args.ours_env)
@@ -436,6 +443,9 @@ def main(argv: list[str] | None = None) -> int:
                 else:
                     servers["ours"] = start_ours(workdir, args.workers, ours_env)
                     endpoints["ours"] = servers["ours"].url
+            if "noaudit" in targets:
+                servers["noaudit"] = start_ours(workdir, args.workers, {**ours_env, "KMS_AUDIT": "off"}, "noaudit")
+                endpoints["noaudit"] = servers["noaudit"].url
             if "moto" in targets:
                 servers["moto"] = start_moto(workdir)
                 endpoints["moto"] = servers["moto"].url
@@ -499,7 +509,16 @@ def main(argv: list[str] | None = None) -> int:
 
         print()
         print_table(results, targets)
-        if len(targets) == 2:
+        if "noaudit" in targets:
+            print()
+            for action in (a for a in TARGETED if a in actions):
+                on, off = results[action]["ours"]["ops_per_s"], results[action]["noaudit"]["ops_per_s"]
+                drop = 1 - on / max(off, 1e-9)
+                vs_moto = on / max(results[action]["moto"]["ops_per_s"], 1e-9) if "moto" in results[action] else 0.0
+                verdict = "meets" if drop <= 0.30 and vs_moto >= 2.0 else "MISSES"
+                print(f"  {action}: audit on {on:.0f} vs off {off:.0f} ops/s, drop {drop:.0%}; on/moto "
+                      f"{vs_moto:.2f}x — {verdict} issue #4 (drop <= 30%, on >= 2x moto)")
+        if "ours" in targets and "moto" in targets:
             print()
             for action in (a for a in TARGETED if a in actions):
                 ratio = results[action]["ours"]["ops_per_s"] / max(results[action]["moto"]["ops_per_s"], 1e-9)

@@ -45,6 +45,8 @@ class Settings:
     audit_spool_dir: str = ""
     #: fdatasync each spooled record (power-loss durability; costs ~0.5 ms per call).
     audit_fsync: bool = False
+    #: Who ships the spool: "thread" (one per worker) or "process" (chalicelib.audit.shipper runs).
+    audit_shipper: str = "thread"
 
     @property
     def audit_events_table(self) -> str:
@@ -97,4 +99,5 @@ def settings() -> Settings:
         audit_chain_seconds=float(_env("KMS_AUDIT_CHAIN_SECONDS", "900")),
         audit_spool_dir=_env("KMS_AUDIT_SPOOL_DIR", ""),
         audit_fsync=_env("KMS_AUDIT_FSYNC", "off").lower() in ("on", "1", "true", "yes"),
+        audit_shipper=_env("KMS_AUDIT_SHIPPER", "thread"),
     )

@@ -63,7 +63,8 @@ def audit_spool() -> Spool | None:
     s = settings()
     if not s.audit_spool_dir:
         return None
-    return Spool(s.audit_spool_dir, DirectTable(s.audit_events_table, s.region, s.dynamodb_endpoint), s.audit_fsync)
+    table = DirectTable(s.audit_events_table, s.region, s.dynamodb_endpoint)
+    return Spool(s.audit_spool_dir, table, s.audit_fsync, background=s.audit_shipper != "process")
 
 
 @lru_cache(maxsize=1)

@@ -52,8 +52,11 @@ _SUFFIX = ".spool"
 class Spool:
     """The writer's side (`append`) and the shipper (`flush`, plus one background thread per process)."""
 
-    def __init__(self, directory: str | Path, table: DirectTable, fsync: bool = False) -> None:
+    def __init__(self, directory: str | Path, table: DirectTable, fsync: bool = False,
+                 background: bool = True) -> None:
         self.directory = Path(directory)
+        #: Whether writers ship from a thread of their own; False when a shipper process runs.
+        self._background = background
         self._table = table
         self._fsync = fsync
         self._fd: int | None = None
@@ -122,7 +125,7 @@ class Spool:
         self._fd, self._segment, self._chain = None, None, None
 
     def _start_shipper(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
+        if self._background and (self._thread is None or not self._thread.is_alive()):
             self._thread = threading.Thread(target=self._run, name="audit-shipper", daemon=True)
             self._thread.start()
 
@@ -155,29 +158,32 @@ class Spool:
                 log.warning("audit shipping failed (%s); retrying", type(e).__name__)
                 time.sleep(1.0)
 
-    def _ship(self, path: Path, wait: bool, full_only: bool = False) -> None:
-        """Ship the complete lines of one segment past its offset; delete it once finished."""
+    def _ship(self, path: Path, wait: bool, full_only: bool = False) -> int:
+        """Ship the complete lines of one segment past its offset; delete it once finished.
+
+        Returns how many complete lines it left unshipped (a partial batch, with `full_only`).
+        """
         base = path.with_suffix("")
         lock_path, offset_path = Path(f"{base}.lock"), Path(f"{base}.offset")
         try:
             lock = os.open(lock_path, os.O_RDWR | os.O_CREAT, 0o600)
         except FileNotFoundError:
-            return  # the directory went away
+            return 0  # the directory went away
         try:
             try:
                 fcntl.flock(lock, fcntl.LOCK_EX | (0 if wait else fcntl.LOCK_NB))
             except BlockingIOError:
-                return  # another shipper has it
+                return 0  # another shipper has it
             if not path.exists():
-                return  # finished and deleted by the shipper we waited for
+                return 0  # finished and deleted by the shipper we waited for
             offset = _read_offset(offset_path)
             with open(path, "rb") as f:
                 f.seek(offset)
                 data = f.read()
             complete = data[: data.rfind(b"\n") + 1]
             lines = complete.splitlines()
-            if full_only:
-                lines = lines[: len(lines) - len(lines) % BATCH]
+            left = len(lines) % BATCH if full_only else 0
+            lines = lines[: len(lines) - left]
             done = offset
             try:
                 for start in range(0, len(lines), BATCH):
@@ -193,8 +199,28 @@ class Spool:
                     log.warning("dropping a partial audit line at the end of %s", path.name)
                 for p in (path, offset_path, lock_path):
                     p.unlink(missing_ok=True)
+            return left
         finally:
             os.close(lock)
+
+    def ship_round(self, lingering: dict[Path, float]) -> None:
+        """One pass of a shipper process over every segment: full batches at once, a remainder
+        once it has waited LINGER_SECONDS (`lingering` remembers since when, between passes)."""
+        now = time.monotonic()
+        for path in sorted(self.directory.glob("*" + _SUFFIX)):
+            since = lingering.get(path)
+            overdue = since is not None and now - since >= LINGER_SECONDS
+            try:
+                left = self._ship(path, wait=False, full_only=not overdue)
+            except Exception as e:  # noqa: BLE001 - shipping must outlive a store outage
+                log.warning("audit shipping failed (%s); will retry", type(e).__name__)
+                continue
+            if left:
+                lingering.setdefault(path, now)
+            else:
+                lingering.pop(path, None)
+        for path in [p for p in lingering if not p.exists()]:
+            del lingering[path]
 
 
 def _read_offset(path: Path) -> int:

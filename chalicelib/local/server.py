@@ -186,6 +186,8 @@ def service_env(data_dir: Path, softhsm_conf: Path, dynamodb_endpoint: str) -> d
     # Local mode only (chalicelib/audit/spool.py): audit records are made durable in the data dir
     # before each answer and shipped to the audit table in batches; KMS_AUDIT_SPOOL_DIR="" opts out.
     env.setdefault("KMS_AUDIT_SPOOL_DIR", str(data_dir / "audit-spool"))
+    if env["KMS_AUDIT_SPOOL_DIR"]:
+        env.setdefault("KMS_AUDIT_SHIPPER", "process")  # the audit-shipper child below ships it
     # Workers import the same chalicelib (and app.py) as this launcher, not whatever the
     # current directory or another install would offer.
     root = str(_project_root())
@@ -298,6 +300,11 @@ def _serve(opts: LocalOptions, children: list[Child]) -> int:
     ensure_tables()
     if _Stop.requested:
         return 0
+
+    if env.get("KMS_AUDIT_SHIPPER") == "process":
+        # Started before granian so that it stops after it and ships what the last calls spooled.
+        children.append(Child("audit-shipper", [sys.executable, "-m", "chalicelib.audit.shipper"],
+                              env, data_dir, signal.SIGTERM, 10.0))
 
     server = Child("granian", [
         sys.executable, "-m", "granian",

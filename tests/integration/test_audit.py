@@ -224,6 +224,15 @@ def test_no_plaintext_or_data_key_reaches_a_record_or_a_log_line(served: Served,
             assert form not in log
 
 
+def test_records_reach_the_table_without_a_reader(served: Served, kms: Any) -> None:
+    """The launcher's audit-shipper process ships what the workers spool, unprompted."""
+    key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+    deadline = time.monotonic() + 10
+    while not [i for i in all_items(served) if key_id in i["event"]["S"]]:
+        assert time.monotonic() < deadline, "the spooled record never reached the table"
+        time.sleep(0.1)
+
+
 def test_lookup_events_filters_and_pages(served: Served, kms: Any, cloudtrail: Any) -> None:
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     for _ in range(3):

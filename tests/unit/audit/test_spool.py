@@ -163,3 +163,20 @@ def test_spool_files_are_private(tmp_path: Path, table: FakeTable) -> None:
     Spool(tmp_path, table).append(record("a" * 16, 1), FIELDS)
     (path,) = tmp_path.glob("*.spool")
     assert os.stat(path).st_mode & 0o077 == 0
+
+
+def test_a_shipper_process_round_ships_full_batches_then_the_lingering_rest(tmp_path: Path, table: FakeTable,
+                                                                             monkeypatch) -> None:
+    writer = Spool(tmp_path, table, background=False)
+    for seq in range(1, BATCH + 4):
+        writer.append(record("a" * 16, seq), FIELDS)
+    shipper = Spool(tmp_path, table, background=False)
+    lingering: dict[Path, float] = {}
+    shipper.ship_round(lingering)
+    assert table.batches == [BATCH] and len(lingering) == 1
+    shipper.ship_round(lingering)
+    assert table.batches == [BATCH]  # the remainder waits for more records ...
+    monkeypatch.setattr(spool_module, "LINGER_SECONDS", 0.0)
+    shipper.ship_round(lingering)
+    assert table.batches == [BATCH, 3] and not lingering  # ... until it has lingered
+    assert writer._thread is None  # no shipping thread in a writer when a process ships
