@@ -6,8 +6,9 @@ what the rest of an Encrypt costs; a BatchWriteItem of 25 costs the store ~0.16 
 appending a line to a file ~2 µs. So locally the record is made durable by appending it to its
 chain's spool file before the call is answered — the same guarantee the embedded store gives
 (written to the OS before the answer: survives kill -9 of any process; `KMS_AUDIT_FSYNC=on`
-adds fdatasync for power loss) — and a thread of the writing process ships spooled records to
-the events table in batches of up to 25 within ~100 ms. Anything that reads the trail (queries,
+adds fdatasync for power loss) — and a shipper ships spooled records to the events table in
+batches of up to 25, a partial batch after ~100 ms: the local launcher's `audit-shipper` process
+(shipper.py), or else a thread in each writing process. Anything that reads the trail (queries,
 the sealer, the verifier) first ships whatever is spooled (`flush`), so no answered call is ever
 missing from what they see. In AWS there is no spool: every record is a conditional PutItem.
 
