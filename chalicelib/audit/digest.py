@@ -37,8 +37,12 @@ def seal(repo: AuditRepository, hsm: Backend, now: datetime, chain_seconds: floa
     sealed: dict[str, tuple[int | None, str | None]] = {}
     for info in repo.open_chains():
         head = repo.head(info.chain)
-        if head is not None and head.seq != info.sealed_seq:
+        if head is not None and head.seq > (info.sealed_seq or 0):
             heads[info.chain] = head
+        elif info.sealed_seq is not None and (head is None or head.seq < info.sealed_seq):
+            # Records a digest already sealed are gone: never seal the shorter chain (the
+            # verifier names what is missing).
+            log.warning("audit chain %s is shorter than its sealed head; not sealing it", info.chain)
         if now - info.started > timedelta(seconds=chain_seconds) + CLOSE_GRACE:
             closing.append(info.chain)
         sealed[info.chain] = (info.sealed_seq, info.sealed_hash)

@@ -194,7 +194,7 @@ class Spool:
             finally:
                 if done != offset:
                     _write_offset(offset_path, done)
-            if not full_only and _writer_gone(path):
+            if left == 0 and _writer_gone(path):
                 if len(data) > len(complete):
                     # Only a write that failed (and failed its call) leaves a partial line.
                     log.warning("dropping a partial audit line at the end of %s", path.name)

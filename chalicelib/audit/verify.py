@@ -92,14 +92,14 @@ def verify(
                 report.add(INSERTED, "record in a chain without a valid signed registration",
                            chain=chain, seq=e.record.seq, event_id=_event_id_of(e))
             continue
-        _check_chain(chain, records, sealed.get(chain), chain in closed, report)
+        _check_chain(chain, records, sealed.get(chain, []), chain in closed, report)
     return report
 
 
 def _check_digests(
     digests: list[StoredDigest], public_key: bytes, report: Report
-) -> tuple[dict[str, _Seal], set[str]]:
-    sealed: dict[str, _Seal] = {}
+) -> tuple[dict[str, list[_Seal]], set[str]]:
+    sealed: dict[str, list[_Seal]] = {}
     closed: set[str] = set()
     expected_seq, previous_hash = 1, None
     for d in digests:
@@ -117,14 +117,14 @@ def _check_digests(
         elif previous_hash is not None and body.get("previous") != previous_hash and d.seq == expected_seq:
             report.add(MODIFIED, "digest does not link to its predecessor", digest=d.seq)
         for chain, head in (body.get("chains") or {}).items():
-            sealed[chain] = _Seal(int(head["seq"]), str(head["hash"]), d.seq)
+            sealed.setdefault(chain, []).append(_Seal(int(head["seq"]), str(head["hash"]), d.seq))
         closed.update(body.get("closed") or [])
         expected_seq, previous_hash = d.seq + 1, digest_hash(d.body)
     return sealed, closed
 
 
 def _check_registrations(
-    chains: list[ChainInfo], public_key: bytes, report: Report, sealed: dict[str, _Seal]
+    chains: list[ChainInfo], public_key: bytes, report: Report, sealed: dict[str, list[_Seal]]
 ) -> set[str]:
     valid: set[str] = set()
     for info in chains:
@@ -135,8 +135,8 @@ def _check_registrations(
             report.add(SIGNATURE, "chain registration is not signed by the audit key", chain=info.chain)
             continue
         valid.add(info.chain)
-        seal = sealed.get(info.chain)
-        if info.sealed_seq is not None and (seal is None or seal.seq < info.sealed_seq):
+        top = max((x.seq for x in sealed.get(info.chain, [])), default=None)
+        if info.sealed_seq is not None and (top is None or top < info.sealed_seq):
             report.add(DELETED, f"the digest that sealed record {info.sealed_seq} of this chain is missing",
                        chain=info.chain, seq=info.sealed_seq)
     for chain in sorted(set(sealed) - {c.chain for c in chains}):
@@ -146,7 +146,7 @@ def _check_registrations(
 
 
 def _check_chain(
-    chain: str, records: list[StoredEvent], seal: _Seal | None, closed: bool, report: Report
+    chain: str, records: list[StoredEvent], seals: list[_Seal], closed: bool, report: Report
 ) -> None:
     claims: dict[int, list[StoredEvent]] = defaultdict(list)
     damaged: set[int] = set()
@@ -169,7 +169,10 @@ def _check_chain(
                        chain=chain, seq=r.seq, event_id=event_id(chain, r.seq))
         claims[claim[1]].append(e)
 
-    top = max([*claims, *damaged, seal.seq if seal else 0], default=0)
+    # Every digest that sealed this chain vouches for its head then; a chain only grows.
+    sealed_hash = {x.seq: x.hash for x in seals}
+    last_sealed = max(sealed_hash, default=0)
+    top = max([*claims, *damaged, last_sealed], default=0)
     picked: dict[int, StoredEvent] = {}
     prev: str | None = genesis_hash(chain)
     for s in range(1, top + 1):
@@ -183,7 +186,7 @@ def _check_chain(
         successors = {c.record.prev for c in claims.get(s + 1, [])}
         linked = [c for c in candidates if prev is None or c.record.prev == prev]
         pool = linked or candidates
-        preferred = [c for c in pool if c.record.hash in successors or (seal and seal.seq == s and c.record.hash == seal.hash)]
+        preferred = [c for c in pool if c.record.hash in successors or sealed_hash.get(s) == c.record.hash]
         pick = (preferred or pool)[0]
         if not linked:
             if s == 1:
@@ -201,14 +204,14 @@ def _check_chain(
         prev = pick.record.hash
 
     _check_order(chain, picked, report)
-    if seal is not None:
+    for seal in seals:
         head = picked.get(seal.seq)
         if head is not None and head.record.hash != seal.hash:
             report.add(MODIFIED, f"chain differs from the head sealed in digest {seal.digest}", chain=chain,
                        seq=head.record.seq, event_id=event_id(chain, seal.seq), digest=seal.digest)
-        report.sealed_records += sum(1 for s in picked if s <= seal.seq)
+    report.sealed_records += sum(1 for s in picked if s <= last_sealed)
     if closed:
-        limit = seal.seq if seal else 0
+        limit = last_sealed
         for s, e in sorted(picked.items()):
             if s > limit:
                 report.add(INSERTED, "record appended to a closed chain", chain=chain, seq=e.record.seq,

@@ -489,3 +489,18 @@ def test_unwritable_store_fails_the_call_when_records_go_straight_to_it(tmp_path
         assert not (served.data_dir / "audit-spool").exists()
         served.store().delete_table(TableName="kms-audit-events")
         assert_retryable_failure(kms, key_id)
+
+
+def test_the_local_server_seals_digests_by_itself(tmp_path: Path) -> None:
+    with _serve(tmp_path, KMS_AUDIT_SEAL_SECONDS="1") as served:
+        kms = served.client("kms")
+        key_id = kms.create_key()["KeyMetadata"]["KeyId"]
+        kms.describe_key(KeyId=key_id)
+        deadline = time.monotonic() + 20
+        while True:
+            status, report = served.verify()
+            if report["sealed_records"] >= 2:
+                break
+            assert time.monotonic() < deadline, report
+            time.sleep(0.5)
+        assert status == 0 and report["digests"] >= 1

@@ -180,3 +180,13 @@ def test_a_shipper_process_round_ships_full_batches_then_the_lingering_rest(tmp_
     shipper.ship_round(lingering)
     assert table.batches == [BATCH, 3] and not lingering  # ... until it has lingered
     assert writer._thread is None  # no shipping thread in a writer when a process ships
+
+
+def test_a_shipper_process_removes_finished_segments(tmp_path: Path, table: FakeTable) -> None:
+    writer = Spool(tmp_path, table, background=False)
+    for seq in range(1, BATCH + 1):
+        writer.append(record("a" * 16, seq), FIELDS)
+    writer.append(record("b" * 16, 1), FIELDS)  # the first segment is finished
+    Spool(tmp_path, table, background=False).ship_round({})
+    assert ("a" * 16, BATCH) in table.items
+    assert [p.name.split("-")[0] for p in tmp_path.glob("*.spool")] == ["b" * 16]

@@ -198,3 +198,18 @@ def test_digests_link_to_their_predecessors(trail):
     first, second = trail.repo.digests()
     assert json.loads(second.body)["previous"] == digest_hash(first.body)
     assert json.loads(first.body)["previous"] is None
+
+
+def test_a_later_digest_does_not_hide_a_deleted_sealed_tail(trail):
+    chain = write(trail, 4)
+    del trail.repo.events[(chain, 4)]
+    trail.call()  # the chain grows again (the writer's head is still 4, so this is position 5)
+    trail.seal()
+    assert ("deleted", 4) in kinds(trail.verify())
+
+
+def test_the_sealer_does_not_seal_a_chain_that_shrank(trail):
+    chain = write(trail, 4)
+    del trail.repo.events[(chain, 4)]
+    assert trail.seal() is None
+    assert kinds(trail.verify()) == [("deleted", 4)]
