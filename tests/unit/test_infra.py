@@ -9,6 +9,7 @@ import pytest
 import yaml
 from cfnlint.api import ManualArgs, lint_file
 
+from chalicelib.audit.models import AuditChainModel, AuditDigestModel, AuditEventModel
 from chalicelib.store.models import AliasModel, KeyModel
 
 INFRA = Path(__file__).resolve().parents[2] / "infra"
@@ -34,6 +35,9 @@ def test_template_passes_cfn_lint(template: Path) -> None:
 @pytest.mark.parametrize(("resource", "model", "suffix"), [
     ("KeysTable", KeyModel, "-keys"),
     ("AliasesTable", AliasModel, "-aliases"),
+    ("AuditEventsTable", AuditEventModel, "-audit-events"),
+    ("AuditChainsTable", AuditChainModel, "-audit-chains"),
+    ("AuditDigestsTable", AuditDigestModel, "-audit-digests"),
 ])
 def test_table_matches_its_model(resource: str, model: Any, suffix: str) -> None:
     table = _table(resource)
@@ -44,9 +48,9 @@ def test_table_matches_its_model(resource: str, model: Any, suffix: str) -> None
     assert _keys(table["KeySchema"]) == _keys(schema["key_schema"])
     defined = {a["AttributeName"]: a["AttributeType"] for a in table["AttributeDefinitions"]}
     assert defined == {a["AttributeName"]: a["AttributeType"] for a in schema["attribute_definitions"]}
-    indexes = {i["IndexName"]: (_keys(i["KeySchema"]), i["Projection"]["ProjectionType"])
+    indexes = {i["IndexName"]: (_keys(i["KeySchema"]), i["Projection"])
                for i in table.get("GlobalSecondaryIndexes", [])}
-    assert indexes == {i["index_name"]: (_keys(i["key_schema"]), i["projection"]["ProjectionType"])
+    assert indexes == {i["index_name"]: (_keys(i["key_schema"]), i["projection"])
                        for i in schema["global_secondary_indexes"]}
 
 
