@@ -4,8 +4,8 @@
                      [--public-key PEM] [--seal] [--json]
     kms-audit-verify --export-public-key [--data-dir DIR]
 
-The store is the service's (KMS_DYNAMODB_ENDPOINT, or --endpoint-url: a local server's dynalite
-URL, or nothing for DynamoDB in AWS). The audit public key comes from --public-key, or from the
+The store is the service's (--endpoint-url, or the URL a running kms-local wrote into --data-dir,
+or KMS_DYNAMODB_ENDPOINT, or nothing for DynamoDB in AWS). The audit public key comes from --public-key, or from the
 HSM (--data-dir points at a local server's SoftHSM2 token). --seal first seals the current chain
 heads into a new digest, as the scheduled job does. Exit status: 0 sound, 1 findings, 2 error.
 """
@@ -18,6 +18,8 @@ import os
 import sys
 from pathlib import Path
 from typing import Any
+
+from chalicelib.local import STORE_ENDPOINT_FILE
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,6 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.table_prefix:
         os.environ["KMS_TABLE_PREFIX"] = args.table_prefix
     if args.data_dir:
+        recorded = args.data_dir / STORE_ENDPOINT_FILE  # written by a running kms-local
+        if not args.endpoint_url and recorded.exists():
+            os.environ["KMS_DYNAMODB_ENDPOINT"] = recorded.read_text().strip()
         os.environ["SOFTHSM2_CONF"] = str(args.data_dir / "softhsm" / "softhsm2.conf")
         # Records a local server spooled but has not shipped yet are part of the trail.
         os.environ["KMS_AUDIT_SPOOL_DIR"] = str(args.data_dir / "audit-spool")

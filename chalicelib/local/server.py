@@ -33,7 +33,7 @@ from pathlib import Path
 
 import chalicelib
 from chalicelib.config import settings
-from chalicelib.local import store, token
+from chalicelib.local import STORE_ENDPOINT_FILE, store, token
 
 PR_SET_PDEATHSIG = 1
 STARTUP_TIMEOUT = 60.0
@@ -283,6 +283,7 @@ def _serve(opts: LocalOptions, children: list[Child]) -> int:
     db_dir.mkdir(exist_ok=True)
     dynalite, endpoint = _start_store(db_dir, service_env(data_dir, conf, ""), data_dir)
     children.append(dynalite)
+    (data_dir / STORE_ENDPOINT_FILE).write_text(endpoint + "\n")
     env = service_env(data_dir, conf, endpoint)
     os.environ.clear()
     os.environ.update(env)

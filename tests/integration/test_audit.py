@@ -31,6 +31,8 @@ import requests
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from chalicelib.local import STORE_ENDPOINT_FILE
+
 REPO_ROOT = Path(__file__).resolve().parents[2]
 REGION = "us-east-1"
 ACCOUNT_ID = "111122223333"
@@ -61,11 +63,10 @@ class Served:
         )
 
     def verify(self, *extra: str) -> tuple[int, dict[str, Any]]:
-        """Run kms-audit-verify against this server's store and token; (exit status, JSON report)."""
+        """Run kms-audit-verify on this server's data dir (store URL and token); (exit, JSON report)."""
         env = {k: v for k, v in os.environ.items() if not k.startswith(("KMS_", "SOFTHSM"))}
         done = subprocess.run(
-            [sys.executable, "-m", "chalicelib.audit.cli", "--endpoint-url", self.store_url,
-             "--data-dir", str(self.data_dir), "--json", *extra],
+            [sys.executable, "-m", "chalicelib.audit.cli", "--data-dir", str(self.data_dir), "--json", *extra],
             cwd=REPO_ROOT, env=dict(env, KMS_ACCOUNT_ID=ACCOUNT_ID), capture_output=True, text=True, timeout=120,
         )
         assert done.returncode in (0, 1), done.stderr
@@ -76,27 +77,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _store_url(launcher_pid: int) -> str:
-    """The dynalite child's URL, read from its command line."""
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
-        with contextlib.suppress(OSError):
-            argv = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
-            if any(b"dynalite" in a for a in argv) and b"--port" in argv and _descends_from(int(entry), launcher_pid):
-                return f"http://127.0.0.1:{argv[argv.index(b'--port') + 1].decode()}"
-    raise AssertionError("no dynalite under the launcher")
-
-
-def _descends_from(pid: int, ancestor: int) -> bool:
-    while pid > 1:
-        if pid == ancestor:
-            return True
-        stat = Path(f"/proc/{pid}/stat").read_text()
-        pid = int(stat[stat.rindex(")") + 2:].split()[1])
-    return False
 
 
 @contextlib.contextmanager
@@ -117,7 +97,8 @@ def _serve(tmp: Path, **extra_env: str) -> Iterator[Served]:
             if proc.poll() is not None or time.monotonic() > deadline:
                 pytest.fail(f"kms-local did not start:\n{log_path.read_text(errors='replace')[-3000:]}")
             time.sleep(0.1)
-        yield Served(match.group(1), _store_url(proc.pid), data_dir, log_path, proc)
+        yield Served(match.group(1), (data_dir / STORE_ENDPOINT_FILE).read_text().strip(), data_dir,
+                     log_path, proc)
     finally:
         with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, signal.SIGTERM)
