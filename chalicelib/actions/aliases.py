@@ -34,7 +34,7 @@ def list_aliases(
     ctx: Call, *, key_id: str | None = None, limit: int = 50, marker: str | None = None
 ) -> dict[str, Any]:
     target = ctx.keys.get(ctx.key_id(key_id)).key_id if key_id is not None else None
-    aliases, next_marker = ctx.aliases.list(target, limit, marker)
+    aliases, next_marker = ctx.aliases.page(target, limit, marker)
     return {
         "aliases": [
             {

@@ -69,7 +69,7 @@ def describe_key(ctx: Call, *, key_id: str, grant_tokens: list[str] | None = Non
 
 
 def list_keys(ctx: Call, *, limit: int = 100, marker: str | None = None) -> dict[str, Any]:
-    ids, next_marker = ctx.keys.list(limit, marker)
+    ids, next_marker = ctx.keys.page(limit, marker)
     return {
         "keys": [{"key_id": i, "key_arn": ctx.scope.key_arn(i)} for i in ids],
         "next_marker": next_marker,

@@ -135,4 +135,6 @@ def _respond(status: int, body: dict[str, Any], request_id: str) -> Response:
 def _header(headers: Any, name: str) -> str | None:
     # Chalice's headers are case-insensitive already; plain dicts (tests) may not be.
     value = headers.get(name)
-    return value if value is not None else headers.get(name.title())
+    if value is None:
+        value = headers.get(name.title())
+    return None if value is None else str(value)

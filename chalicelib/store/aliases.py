@@ -10,7 +10,7 @@ from chalicelib.errors import AlreadyExistsException, NotFoundException
 from chalicelib.store.cache import Cache
 from chalicelib.store.errors import ConditionFailed, store_errors
 from chalicelib.store.models import AliasModel
-from chalicelib.store.paging import LastKey, page
+from chalicelib.store.paging import LastKey, read_page
 
 
 class AliasRepository:
@@ -64,7 +64,7 @@ class AliasRepository:
         finally:
             self._cache.invalidate(name)
 
-    def list(
+    def page(
         self, target_key_id: str | None, limit: int, marker: str | None
     ) -> tuple[list[Alias], str | None]:
         """One page of aliases, all of them or those of one key (through the by_target index)."""
@@ -85,7 +85,7 @@ class AliasRepository:
                 last["target_key_id"] = {"S": item.target_key_id}
             return last
 
-        items, next_marker = page(fetch, key_of, limit, marker)
+        items, next_marker = read_page(fetch, key_of, limit, marker)
         return [_to_domain(i) for i in items], next_marker
 
     def names_of(self, key_id: str) -> list[str]:

@@ -18,7 +18,7 @@ from chalicelib.errors import (
 from chalicelib.store.cache import Cache
 from chalicelib.store.errors import ConditionFailed, store_errors
 from chalicelib.store.models import DUE_SHARDS, KeyModel, VersionMap
-from chalicelib.store.paging import LastKey, page
+from chalicelib.store.paging import LastKey, read_page
 
 #: State of a tombstone (see delete()); never a KeyState, never leaves the repository.
 _DELETED = "Deleted"
@@ -68,7 +68,7 @@ class KeyRepository:
             return dataclasses.replace(updated, revision=int(item.revision))
         raise ConflictException(f"Key {self.scope.key_arn(key_id)} is being changed concurrently.")
 
-    def list(self, limit: int, marker: str | None) -> tuple[list[str], str | None]:
+    def page(self, limit: int, marker: str | None) -> tuple[list[str], str | None]:
         """Key ids, one page; ListKeys order is the table's scan order, as in AWS it is unspecified."""
 
         def fetch(start: LastKey | None, count: int) -> list[KeyModel]:
@@ -81,7 +81,7 @@ class KeyRepository:
                     )
                 )
 
-        items, next_marker = page(fetch, lambda m: {"key_id": {"S": m.key_id}}, limit, marker)
+        items, next_marker = read_page(fetch, lambda m: {"key_id": {"S": m.key_id}}, limit, marker)
         return [m.key_id for m in items], next_marker
 
     def due_for_rotation(self, now: datetime) -> list[str]:

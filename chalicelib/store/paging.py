@@ -32,7 +32,7 @@ def decode_marker(marker: str | None) -> LastKey | None:
     raise InvalidMarkerException("Invalid marker value.")
 
 
-def page(
+def read_page(
     fetch: Callable[[LastKey | None, int], Iterable[T]],
     key_of: Callable[[T], LastKey],
     limit: int,
