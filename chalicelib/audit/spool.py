@@ -34,7 +34,7 @@ from pathlib import Path
 from chalicelib.audit.chain import Record
 from chalicelib.audit.direct import DirectTable
 from chalicelib.audit.index import IndexFields
-from chalicelib.audit.repository import event_item
+from chalicelib.audit.repository import block_item, event_item, from_event_item, pack
 from chalicelib.errors import DependencyTimeoutException
 
 log = logging.getLogger(__name__)
@@ -189,7 +189,7 @@ class Spool:
             try:
                 for start in range(0, len(lines), BATCH):
                     batch = lines[start:start + BATCH]
-                    self._table.batch_put(batch)
+                    self._table.batch_put(_blocks(batch))
                     done += sum(len(line) + 1 for line in batch)
             finally:
                 if done != offset:
@@ -222,6 +222,18 @@ class Spool:
                 lingering.pop(path, None)
         for path in [p for p in lingering if not p.exists()]:
             del lingering[path]
+
+
+def _blocks(lines: list[bytes]) -> list[bytes]:
+    """A batch of spooled records packed into block items (repository.pack), as DynamoDB JSON.
+
+    The store's cost is mostly per item (docs/decisions/0004-audit-chain.md), so a batch of 25
+    records of one key is one item. A re-shipped batch starts where the first attempt did, so it
+    rewrites the same blocks, possibly longer: the puts stay idempotent.
+    """
+    entries = [from_event_item(json.loads(line)) for line in lines]
+    return [json.dumps(block_item(block), separators=(",", ":"), ensure_ascii=False).encode()
+            for block in pack(entries)]
 
 
 def _read_offset(path: Path) -> int:

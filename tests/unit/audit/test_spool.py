@@ -24,16 +24,22 @@ class FakeTable:
     def __init__(self) -> None:
         self.items: dict[tuple[str, int], dict[str, Any]] = {}
         self.batches: list[int] = []
+        self.item_counts: list[int] = []
         self.down = False
 
     def batch_put(self, items: list[bytes], attempts: int = 5) -> None:
         if self.down:
             raise DependencyTimeoutException("store down")
         assert 0 < len(items) <= BATCH
-        self.batches.append(len(items))
+        # Items are blocks of records (repository.pack): count and key the records they hold.
+        shipped = 0
         for raw in items:
-            item = json.loads(raw)
-            self.items[(item["chain"]["S"], int(item["seq"]["N"]))] = item
+            block = json.loads(raw)
+            for i, row in enumerate(json.loads(block["records"]["S"])):
+                self.items[(block["chain"]["S"], int(block["seq"]["N"]) + i)] = {"block": block, "row": row}
+                shipped += 1
+        self.batches.append(shipped)
+        self.item_counts.append(len(items))
 
 
 def record(chain: str, seq: int) -> Record:
@@ -52,6 +58,7 @@ def test_flush_ships_every_appended_record(tmp_path: Path, table: FakeTable) -> 
     spool.flush()
     assert sorted(table.items) == [("a" * 16, s) for s in range(1, 61)]
     assert table.batches == [25, 25, 10]
+    assert table.item_counts == [1, 1, 1]  # a batch of one chain and key is one block
     spool.flush()  # nothing new: nothing shipped twice
     assert table.batches == [25, 25, 10]
 
