@@ -26,6 +26,11 @@ TRAIL_ITEM = "#trail"
 DIGEST_TRAIL = "digest"
 #: Index entries read per round trip (and blocks per BatchGetItem).
 PAGE = 25
+#: Bytes of records per block, well under DynamoDB's 400 KB item limit (a block of one may exceed
+#: it only as a single record would have). JSON escaping can add to an event's length: counted
+#: generously.
+MAX_BLOCK_BYTES = 200_000
+_ROW_OVERHEAD = 256
 
 
 @dataclass(frozen=True)
@@ -234,23 +239,28 @@ def from_event_item(item: dict[str, Any]) -> tuple[Record, IndexFields]:
     return record, fields
 
 
-def pack(entries: list[tuple[Record, IndexFields]]) -> list[list[tuple[Record, IndexFields]]]:
-    """Consecutive records of a chain grouped into blocks: same day and key(s), within BLOCK_SPAN."""
+def pack(entries: list[tuple[Record, IndexFields]],
+         max_bytes: int = MAX_BLOCK_BYTES) -> list[list[tuple[Record, IndexFields]]]:
+    """Consecutive records of a chain grouped into blocks: same day and key(s), within BLOCK_SPAN,
+    and about `max_bytes` of records at most. Greedy from the first entry, so packing a longer
+    list that starts the same way yields the same blocks, the last one possibly longer."""
     blocks: list[list[tuple[Record, IndexFields]]] = []
     low = high = None
+    size = 0
     for record, fields in entries:
         when = at_time(fields.at)
+        grow = len(record.event) + _ROW_OVERHEAD
         if blocks and low is not None and high is not None:
-            last, lf = blocks[-1][-1]
+            last, _ = blocks[-1][-1]
             first = blocks[-1][0][1]
             if record.chain == last.chain and record.seq == last.seq + 1 \
                     and (fields.day, fields.key, fields.key2) == (first.day, first.key, first.key2) \
-                    and max(high, when) - min(low, when) <= BLOCK_SPAN:
+                    and max(high, when) - min(low, when) <= BLOCK_SPAN and size + grow <= max_bytes:
                 blocks[-1].append((record, fields))
-                low, high = min(low, when), max(high, when)
+                low, high, size = min(low, when), max(high, when), size + grow
                 continue
         blocks.append([(record, fields)])
-        low = high = when
+        low, high, size = when, when, grow
     return blocks
 
 

@@ -56,3 +56,11 @@ def test_blocks_break_at_a_key_a_gap_a_day_or_past_the_span() -> None:
 def test_spool_lines_round_trip() -> None:
     record, fields = entry(3, key2="k2")
     assert from_event_item(json.loads(json.dumps(event_item(record, fields)))) == (record, fields)
+
+
+def test_blocks_stay_well_under_the_item_size_limit() -> None:
+    big = [(r.__class__(r.chain, r.seq, r.prev, r.hash, r.event + " " * 60_000), f) for r, f in
+           (entry(s) for s in range(1, 11))]
+    blocks = pack(big)
+    assert [len(b) for b in blocks] == [3, 3, 3, 1]
+    assert all(len(json.dumps(block_item(b))) < 400_000 for b in blocks)
