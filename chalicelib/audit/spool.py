@@ -2,23 +2,26 @@
 
 Measured on the local server (docs/decisions/0004-audit-chain.md): one PutItem per call into the
 single-threaded embedded store costs ~0.7 ms of its CPU plus ~0.6 ms in the worker, three times
-what the rest of an Encrypt costs; a BatchWriteItem of 25 costs the store ~0.16 ms per item, and
-appending a line to a file ~2 µs. So locally the record is made durable by appending it to its
-chain's spool file before the call is answered — the same guarantee the embedded store gives
-(written to the OS before the answer: survives kill -9 of any process; `KMS_AUDIT_FSYNC=on`
-adds fdatasync for power loss) — and a shipper ships spooled records to the events table in
-shipments of up to 100 records packed into block items, a partial one after ~100 ms: the local launcher's `audit-shipper` process
-(shipper.py), or else a thread in each writing process. Anything that reads the trail (queries,
+what the rest of an Encrypt costs; records packed into block items (repository.pack), 100 per
+BatchWriteItem, cost it ~0.06 ms each; appending a line to a file ~2 µs. So locally the record
+is made durable by appending it to its chain's spool file before the call is answered — the
+same guarantee the embedded store gives (written to the OS before the answer: survives kill -9
+of any process; `KMS_AUDIT_FSYNC=on` adds fdatasync for power loss) — and a shipper ships
+spooled records to the events table in shipments of up to 100 records packed into block items,
+a partial one after ~100 ms: the local launcher's `audit-shipper` process (shipper.py), or else
+a thread in each writing process. Anything that reads the trail (queries,
 the sealer, the verifier) first ships whatever is spooled (`flush`), so no answered call is ever
 missing from what they see. In AWS there is no spool: every record is a conditional PutItem.
 
 Files in the spool directory, per chain segment `<chain>-<first seq>`:
-    .spool   JSON lines, one DynamoDB item per record; the writer holds a shared flock on it
+    .spool   JSON lines, one record with its query attributes each (repository.event_item),
+             packed into blocks only when shipped; the writer holds a shared flock on it
              while it may still append, so "no writer" is "an exclusive flock succeeds"
     .offset  bytes of .spool already shipped (replaced atomically)
     .lock    exclusive flock held while shipping, so two shippers never interleave
 A segment that is fully shipped and has no writer is deleted. A crash between a batch write and
-the offset update re-ships that batch: the puts are idempotent (same keys, same items).
+the offset update re-ships that batch: the puts are idempotent (packing is greedy from the same
+first record, so the same keys, the last block possibly holding more records, never others).
 """
 
 from __future__ import annotations
@@ -146,7 +149,7 @@ class Spool:
                 if 0 < self._pending < BATCH:
                     self._wake.wait(LINGER_SECONDS)
                 # A full batch is shipped at once, its remainder only once it has lingered:
-                # batches of 25 cost the store a third of what small ones do per record.
+                # full shipments cost the store a fraction of what small ones do per record.
                 full_only = self._pending >= BATCH
                 self._pending = self._pending % BATCH if full_only else 0
             segments = [s for s in (*self._finished, self._segment) if s is not None]
