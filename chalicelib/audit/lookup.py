@@ -1,7 +1,8 @@
 """Queries over the trail: LookupEvents' time-ordered pages and GetKeyLastUsage.
 
 Records are found newest first through the by-day index (one partition per UTC day), the by-key
-indexes (ResourceName) or directly by id (EventId, which encodes chain and position). Paging
+indexes (ResourceName) or directly by id (EventId, which encodes chain and position). The indexes
+point at blocks of records (models.py); the repository merges their records back into time order. Paging
 tokens are cursors: the index sort key of the last event returned, so a page never repeats or
 skips an event, whatever was written meanwhile.
 """
@@ -12,13 +13,13 @@ import base64
 import hashlib
 import heapq
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from chalicelib.audit.chain import parse_event_id
-from chalicelib.audit.index import USAGE_OPERATIONS
+from chalicelib.audit.index import BLOCK_SPAN, USAGE_OPERATIONS, shift
 from chalicelib.audit.repository import AuditRepository, StoredEvent
 
 #: Past this, LookupEvents does not look (CloudTrail's event history window).
@@ -64,7 +65,8 @@ def lookup(repo: AuditRepository, query: Query, limit: int, token: str | None) -
 def last_usage(repo: AuditRepository, key_id: str) -> dict[str, Any] | None:
     """The newest successful cryptographic use of the key, as an event; None if none is recorded."""
     before, after = _TOP * 2, ""
-    streams = [_key_stream(repo, key_id, second, before, after, used_only=True) for second in (False, True)]
+    streams = [repo.by_key(key_id, second=second, before=before, after=after, used_only=True)
+               for second in (False, True)]
     for stored in heapq.merge(*streams, key=lambda e: e.fields.at, reverse=True):
         event: dict[str, Any] = json.loads(stored.record.event)
         if event.get("eventName") in USAGE_OPERATIONS and "errorCode" not in event:
@@ -83,33 +85,17 @@ def _candidates(repo: AuditRepository, query: Query, before: str, after: str) ->
         key_id = _key_id(query.value or "")
         if key_id is None:
             return
-        streams = [_key_stream(repo, key_id, second, before, after) for second in (False, True)]
+        streams = [repo.by_key(key_id, second=second, before=before, after=after) for second in (False, True)]
         yield from heapq.merge(*streams, key=lambda e: e.fields.at, reverse=True)
         return
-    day = _day(before)
+    # A block is indexed at its newest record: one indexed up to BLOCK_SPAN later may hold older ones.
+    day = _day(shift(before, BLOCK_SPAN))
     last_day = _day(after)
+    days = []
     while day >= last_day:
-        yield from _pages(lambda b, n: repo.by_day(day.strftime("%Y-%m-%d"), before=b, after=after, limit=n), before)
+        days.append(day.strftime("%Y-%m-%d"))
         day -= timedelta(days=1)
-
-
-def _key_stream(repo: AuditRepository, key_id: str, second: bool, before: str, after: str,
-                used_only: bool = False) -> Iterator[StoredEvent]:
-    from chalicelib.audit.models import AuditEventModel
-
-    condition = AuditEventModel.used == True if used_only else None  # noqa: E712 (a pynamodb condition)
-    return _pages(lambda b, n: repo.by_key(key_id, second=second, before=b, after=after, limit=n,
-                                           condition=condition), before)
-
-
-def _pages(fetch: Callable[[str, int], tuple[list[StoredEvent], bool]], before: str) -> Iterator[StoredEvent]:
-    cursor = before
-    while True:
-        items, more = fetch(cursor, PAGE)
-        yield from items
-        if not more or not items:
-            return
-        cursor = items[-1].fields.at
+    yield from repo.by_days(days, before=before, after=after)
 
 
 def _matches(stored: StoredEvent, query: Query) -> bool:

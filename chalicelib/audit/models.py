@@ -1,10 +1,14 @@
 """pynamodb models of the three audit tables; only chalicelib/audit/repository.py touches them.
 
-- events: one item per record, keyed (chain, seq); indexes by day and by key serve LookupEvents
-  and GetKeyLastUsage. The hashed JSON is `event`; the other attributes are derived from it for
-  the indexes, and the verifier checks that they still agree with it. The indexes project keys
-  only (plus `used`): every record is written on some call's path and read rarely, and a full
-  copy per index made each write ~30% dearer in the embedded store.
+- events: one item per *block*: a run of consecutive records of one chain that share their day
+  and their key(s), keyed (chain, seq of its first record). `records` holds them in order, each
+  with its index time `at`, `prev`, `hash` and the hashed event JSON; the block's `day`, `at`
+  (its newest record's), `key`, `key2` and `used` (some record is a successful use) feed the
+  indexes by day and by key that serve LookupEvents and GetKeyLastUsage, and the verifier checks
+  they still agree with every record. The store's cost is per item, not per byte (measured in
+  docs/decisions/0004-audit-chain.md), so the shipper packs each batch into as few blocks as it
+  can; a record written straight to the table (AWS) is a block of one. The indexes project keys
+  only (plus `used`).
 - chains: one item per chain (its signed registration and the last sealed head), plus the
   `#trail` item recording when the trail began. `open` is set while a chain may still grow, so
   the sealer finds live chains through a sparse index instead of a scan.
@@ -60,19 +64,16 @@ class AuditEventModel(Model):
     Meta = _meta(settings().audit_events_table)
 
     chain = UnicodeAttribute(hash_key=True)
+    #: Position of the block's first record; record i of the block holds position seq + i.
     seq = NumberAttribute(range_key=True)
-    prev = UnicodeAttribute()
-    hash = UnicodeAttribute()
-    event = UnicodeAttribute()
-    #: "YYYY-MM-DD" of the event; `at` is its time to the microsecond, then "#" and the event id.
+    #: JSON list of [at, prev, hash, event JSON] per record, in chain order.
+    records = UnicodeAttribute()
+    #: "YYYY-MM-DD" of every record; `at` is the newest record's time to the microsecond, "#", its event id.
     day = UnicodeAttribute()
     at = UnicodeAttribute()
-    name = UnicodeAttribute()
-    ro = BooleanAttribute()
-    user = UnicodeAttribute(null=True)
     key = UnicodeAttribute(null=True)
     key2 = UnicodeAttribute(null=True)
-    #: A successful cryptographic use of the key(s): what GetKeyLastUsage reports.
+    #: Some record is a successful cryptographic use of the key(s): what GetKeyLastUsage reports.
     used = BooleanAttribute(null=True)
     by_day = ByDay()
     by_key = ByKey()

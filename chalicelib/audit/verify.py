@@ -3,12 +3,14 @@
 Findings, each with the record's chain, position and event id (or the digest's number):
 
 - modified: a record whose content no longer matches its hash, whose hash no longer matches
-  its successor's link or the head a digest sealed, or whose query attributes disagree with it;
+  its successor's link or the head a digest sealed, or whose query attributes (its own time,
+  its block's day, key(s), `used` and index time) disagree with it, so queries would miss it;
 - deleted: a position of a chain with no record (a gap, or a sealed head that is gone), a
   missing digest, a missing chain registration;
 - inserted: a record no chain position explains (a second claimant of a position, an event id
   of another chain, a record in an unregistered or closed chain);
-- reordered: records stored out of the order in which they were written;
+- reordered: records stored out of the order in which they were written (across blocks or
+  within one: a record's stored position is its block's first position plus its place in it);
 - signature: a digest or chain registration whose ECDSA signature fails.
 
 Limits (docs/audit.md): records appended after the newest digest can be cut off the end of
@@ -26,7 +28,7 @@ from typing import Any
 
 from chalicelib.audit.chain import digest_of, event_id, genesis_hash, parse_event_id
 from chalicelib.audit.digest import digest_hash
-from chalicelib.audit.index import index_problems
+from chalicelib.audit.index import BLOCK_SPAN, index_problems, shift
 from chalicelib.audit.repository import ChainInfo, StoredDigest, StoredEvent
 from chalicelib.audit.signing import verify_signature
 
@@ -164,6 +166,8 @@ def _check_chain(
                        seq=r.seq, event_id=str(event.get("eventID")))
             continue
         problems = index_problems(e.fields, event)
+        if e.block_at is not None and "at" not in problems and _outside_block(e.fields.at, e.fields.day, e.block_at):
+            problems.append("block at")
         if problems:
             report.add(MODIFIED, f"query attributes ({', '.join(problems)}) disagree with the hashed event",
                        chain=chain, seq=r.seq, event_id=event_id(chain, r.seq))
@@ -237,6 +241,19 @@ def _check_order(chain: str, picked: dict[int, StoredEvent], report: Report) -> 
         if prefix_max[i] > s or suffix_min[i] < s:
             report.add(REORDERED, f"record written as #{s} is stored as #{e.record.seq}", chain=chain,
                        seq=e.record.seq, event_id=event_id(chain, s))
+
+
+def _outside_block(at: str, day: str, block_at: str) -> bool:
+    """Whether the block's index time would hide the record from time-ordered queries.
+
+    Queries read blocks indexed up to BLOCK_SPAN after the time they look for (lookup.py), in
+    the block's day: a block indexed earlier than a record, or later than that, or on another
+    day, hides it.
+    """
+    try:
+        return block_at < at or block_at > shift(at, BLOCK_SPAN) or block_at[:10] != day
+    except ValueError:
+        return True
 
 
 def _parse(text: str) -> dict[str, Any] | None:

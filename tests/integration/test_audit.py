@@ -136,6 +136,18 @@ def all_items(served: Served, table: str = "kms-audit-events") -> list[dict[str,
     return [item for page in pages for item in page["Items"]]
 
 
+def all_records(served: Served) -> list[dict[str, Any]]:
+    """The events table's blocks (chalicelib/audit/models.py) unpacked: one item per record,
+    with its block's index attributes, in the shape `_put` stores as a block of one."""
+    out = []
+    for block in all_items(served):
+        for i, (at, prev, hash_, event) in enumerate(json.loads(block["records"]["S"])):
+            record = {k: v for k, v in block.items() if k in ("chain", "day", "key", "key2", "used")}
+            out.append(dict(record, seq={"N": str(int(block["seq"]["N"]) + i)}, at={"S": at}, prev={"S": prev},
+                            hash={"S": hash_}, event={"S": event}))
+    return out
+
+
 def test_every_call_is_recorded_with_its_outcome(served: Served, kms: Any, cloudtrail: Any) -> None:
     key_id = kms.create_key(Description="audited")["KeyMetadata"]["KeyId"]
     arn = f"arn:aws:kms:{REGION}:{ACCOUNT_ID}:key/{key_id}"
@@ -209,7 +221,7 @@ def test_records_reach_the_table_without_a_reader(served: Served, kms: Any) -> N
     """The launcher's audit-shipper process ships what the workers spool, unprompted."""
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     deadline = time.monotonic() + 10
-    while not [i for i in all_items(served) if key_id in i["event"]["S"]]:
+    while not [i for i in all_records(served) if key_id in i["event"]["S"]]:
         assert time.monotonic() < deadline, "the spooled record never reached the table"
         time.sleep(0.1)
 
@@ -316,13 +328,21 @@ def test_get_key_last_usage_reports_the_newest_successful_use(kms: Any) -> None:
 
 
 def _chain_items(served: Served, chain: str) -> list[dict[str, Any]]:
+    """The chain's records (see `all_records`), by position."""
+    return sorted((i for i in all_records(served) if i["chain"]["S"] == chain), key=lambda i: int(i["seq"]["N"]))
+
+
+def _chain_blocks(served: Served, chain: str) -> list[dict[str, Any]]:
     return sorted((i for i in all_items(served) if i["chain"]["S"] == chain), key=lambda i: int(i["seq"]["N"]))
 
 
 def _put(served: Served, item: dict[str, Any], seq: int | None = None) -> None:
+    """Store one record (an `all_records` item) as a block of one at `seq` (default: its own)."""
     if seq is not None:
         item = dict(item, seq={"N": str(seq)})
-    served.store().put_item(TableName="kms-audit-events", Item=item)
+    row = [item["at"]["S"], item["prev"]["S"], item["hash"]["S"], item["event"]["S"]]
+    block = {k: v for k, v in item.items() if k in ("chain", "seq", "day", "at", "key", "key2", "used")}
+    served.store().put_item(TableName="kms-audit-events", Item=dict(block, records={"S": json.dumps([row])}))
 
 
 def _delete(served: Served, chain: str, seq: int) -> None:
@@ -330,29 +350,36 @@ def _delete(served: Served, chain: str, seq: int) -> None:
 
 
 @contextlib.contextmanager
-def _sealed_chain(served: Served, kms: Any, calls: int = 5) -> Iterator[tuple[str, list[dict[str, Any]]]]:
-    """Fresh records, sealed into a digest; the chain's items are restored afterwards."""
+def _sealed_chain(served: Served, kms: Any, calls: int = 5,
+                  unpacked: bool = True) -> Iterator[tuple[str, list[dict[str, Any]]]]:
+    """Fresh records, sealed into a digest; the chain's blocks are restored afterwards.
+
+    With `unpacked` the chain's blocks are first re-stored as blocks of one record each (the
+    layout direct writes give in AWS, and sound), so a test can tamper with records one by one.
+    """
     key_id = kms.create_key()["KeyMetadata"]["KeyId"]
     for _ in range(calls - 1):
         kms.describe_key(KeyId=key_id)
     status, report = served.verify("--seal")
     assert status == 0 and report["ok"], report
-    items = [i for i in all_items(served) if key_id in i["event"]["S"]]
+    items = [i for i in all_records(served) if key_id in i["event"]["S"]]
     chain = items[0]["chain"]["S"]
+    blocks = _chain_blocks(served, chain)
     original = _chain_items(served, chain)
+    if unpacked:
+        for block in blocks:
+            _delete(served, chain, int(block["seq"]["N"]))
+        for item in original:
+            _put(served, item)
+        status, report = served.verify()
+        assert status == 0 and report["ok"], report
     try:
         yield chain, original
     finally:
-        restore = {int(i["seq"]["N"]): i for i in original}
-        for item in _chain_items(served, chain):
-            seq = int(item["seq"]["N"])
-            wanted = restore.pop(seq, None)
-            if wanted is None:
-                _delete(served, chain, seq)
-            elif item != wanted:
-                _put(served, wanted)
-        for item in restore.values():
-            _put(served, item)
+        for block in _chain_blocks(served, chain):
+            _delete(served, chain, int(block["seq"]["N"]))
+        for block in blocks:
+            served.store().put_item(TableName="kms-audit-events", Item=block)
         assert served.verify()[0] == 0
 
 
@@ -369,6 +396,20 @@ def test_verifier_names_a_modified_record(served: Served, kms: Any) -> None:
         status, report = served.verify()
         assert status == 1
         assert [(f["kind"], f["event_id"]) for f in report["findings"]] == [("modified", event["eventID"])]
+
+
+def test_verifier_names_a_record_modified_inside_its_block(served: Served, kms: Any) -> None:
+    with _sealed_chain(served, kms, unpacked=False) as (chain, items):
+        block = next(b for b in _chain_blocks(served, chain) if len(json.loads(b["records"]["S"])) > 1)
+        rows = json.loads(block["records"]["S"])
+        event = json.loads(rows[1][3])
+        event["sourceIPAddress"] = "203.0.113.66"
+        rows[1][3] = json.dumps(event, sort_keys=True, separators=(",", ":"))
+        served.store().put_item(TableName="kms-audit-events", Item=dict(block, records={"S": json.dumps(rows)}))
+        status, report = served.verify()
+        assert status == 1
+        assert [(f["kind"], f["seq"], f["event_id"]) for f in report["findings"]] == [
+            ("modified", int(block["seq"]["N"]) + 1, event["eventID"])]
 
 
 def test_verifier_names_a_deleted_record(served: Served, kms: Any) -> None:

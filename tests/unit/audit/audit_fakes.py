@@ -104,13 +104,15 @@ class Trail:
         self.chain_seconds = chain_seconds
         self.writer = ChainWriter(self.repo, self.hsm, chain_seconds)  # type: ignore[arg-type]
         self.now = T0
+        #: How far the clock moves per call.
+        self.tick = timedelta(seconds=1)
 
     def call(self, name: str = "Encrypt", *, request: Any = None, response: dict[str, Any] | None = None,
              error: Any = None, writer: ChainWriter | None = None) -> str:
-        """Append one API call record; the clock moves one second."""
+        """Append one API call record; the clock moves one tick (a second unless set)."""
         from chalicelib.api.shapes import operation
 
-        self.now += timedelta(seconds=1)
+        self.now += self.tick
         when = self.now
         request = request if request is not None else {"KeyId": KEY_ID, "Plaintext": "c2VjcmV0"}
         build: Callable[[str], dict[str, Any]] = lambda eid: api_call_event(  # noqa: E731

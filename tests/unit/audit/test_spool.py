@@ -24,16 +24,22 @@ class FakeTable:
     def __init__(self) -> None:
         self.items: dict[tuple[str, int], dict[str, Any]] = {}
         self.batches: list[int] = []
+        self.item_counts: list[int] = []
         self.down = False
 
     def batch_put(self, items: list[bytes], attempts: int = 5) -> None:
         if self.down:
             raise DependencyTimeoutException("store down")
-        assert 0 < len(items) <= BATCH
-        self.batches.append(len(items))
+        assert 0 < len(items) <= 25  # BatchWriteItem's limit
+        # Items are blocks of records (repository.pack): count and key the records they hold.
+        shipped = 0
         for raw in items:
-            item = json.loads(raw)
-            self.items[(item["chain"]["S"], int(item["seq"]["N"]))] = item
+            block = json.loads(raw)
+            for i, row in enumerate(json.loads(block["records"]["S"])):
+                self.items[(block["chain"]["S"], int(block["seq"]["N"]) + i)] = {"block": block, "row": row}
+                shipped += 1
+        self.batches.append(shipped)
+        self.item_counts.append(len(items))
 
 
 def record(chain: str, seq: int) -> Record:
@@ -47,13 +53,14 @@ def table() -> FakeTable:
 
 def test_flush_ships_every_appended_record(tmp_path: Path, table: FakeTable) -> None:
     spool = Spool(tmp_path, table)
-    for seq in range(1, 61):
+    for seq in range(1, 2 * BATCH + 11):
         spool.append(record("a" * 16, seq), FIELDS)
     spool.flush()
-    assert sorted(table.items) == [("a" * 16, s) for s in range(1, 61)]
-    assert table.batches == [25, 25, 10]
+    assert sorted(table.items) == [("a" * 16, s) for s in range(1, 2 * BATCH + 11)]
+    assert table.batches == [BATCH, BATCH, 10]
+    assert table.item_counts == [1, 1, 1]  # a shipment of one chain and key is one block
     spool.flush()  # nothing new: nothing shipped twice
-    assert table.batches == [25, 25, 10]
+    assert table.batches == [BATCH, BATCH, 10]
 
 
 def test_the_spool_file_is_written_before_append_returns(tmp_path: Path, table: FakeTable) -> None:
