@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -42,6 +43,13 @@ START_TIMEOUT = 120.0
 CT_TARGET = "com.amazonaws.cloudtrail.v20131101.CloudTrail_20131101.LookupEvents"
 
 
+@functools.lru_cache(maxsize=None)
+def _store_client(url: str) -> Any:
+    return boto3.session.Session().client(
+        "dynamodb", region_name=REGION, endpoint_url=url, aws_access_key_id="x", aws_secret_access_key="x",
+    )
+
+
 @dataclass
 class Served:
     url: str
@@ -57,10 +65,8 @@ class Served:
         )
 
     def store(self) -> Any:
-        return boto3.session.Session().client(
-            "dynamodb", region_name=REGION, endpoint_url=self.store_url, aws_access_key_id="x",
-            aws_secret_access_key="x",
-        )
+        """A DynamoDB client for the server's embedded store (made once: a client costs ~0.1 s)."""
+        return _store_client(self.store_url)
 
     def verify(self, *extra: str) -> tuple[int, dict[str, Any]]:
         """Run kms-audit-verify on this server's data dir (store URL and token); (exit, JSON report)."""
