@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 import logging
 import uuid
 from collections.abc import Callable
@@ -72,7 +73,7 @@ def handle(request: Request, context: Any = None) -> Response:
     when = runtime.now()
     error: KmsError | None = None
     try:
-        status, body = 200, dispatch(target, raw_body)
+        status, body = 200, dispatch(target, raw_body, when)
     except KmsError as e:
         error = e
         status, body = e.status, {"__type": e.code, "message": e.message}
@@ -84,8 +85,8 @@ def handle(request: Request, context: Any = None) -> Response:
     return _respond(status, body, request_id)
 
 
-def dispatch(target: str, raw_body: bytes) -> dict[str, Any]:
-    """Run the action an X-Amz-Target names on a raw JSON body; raises KmsError."""
+def dispatch(target: str, raw_body: bytes, now: datetime) -> dict[str, Any]:
+    """Run the action an X-Amz-Target names on a raw JSON body at `now`; raises KmsError."""
     if target.startswith(cloudtrail.TARGET_PREFIX):
         return cloudtrail.dispatch(target, _json(raw_body))
     name = target[len(TARGET_PREFIX) :] if target.startswith(TARGET_PREFIX) else ""
@@ -95,7 +96,7 @@ def dispatch(target: str, raw_body: bytes) -> dict[str, Any]:
         raise UnknownOperationException("")
     kwargs = parse_request(model.input_shape, _json(raw_body))
     try:
-        result = handler(_call(), **kwargs)
+        result = handler(_call(now), **kwargs)
     except KmsError:
         raise
     except Exception:
@@ -105,9 +106,10 @@ def dispatch(target: str, raw_body: bytes) -> dict[str, Any]:
     return render_response(model.output_shape, result)
 
 
-def _call() -> Call:
+def _call(now: datetime) -> Call:
+    # One clock reading per request: the action and its audit record share it.
     return Call(
-        now=runtime.now(),
+        now=now,
         scope=runtime.scope(),
         keys=runtime.keys(),
         aliases=runtime.aliases(),
